@@ -1,0 +1,35 @@
+# happydesk: two commands for a new user.
+#   make run    install what is missing, build, migrate and serve on :8080 with the embedded defaults
+#   make test   every test, with real SQLite files, a real SMTP server and a real browser
+SWIFT ?= swift
+RELEASE_BIN := .build/release/happydesk
+
+.PHONY: run test build deps bench demo format lint clean
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	$(SWIFT) build -c release --product happydesk
+
+run: build
+	$(RELEASE_BIN) migrate
+	$(RELEASE_BIN) serve
+
+test:
+	@scripts/deps.sh test
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: build
+	@scripts/deps.sh bench
+	Benchmarks/run.sh
+
+format:
+	$(SWIFT) format --in-place --recursive Package.swift Sources Tests
+
+lint:
+	$(SWIFT) format lint --recursive Package.swift Sources Tests
+
+clean:
+	rm -rf .build

@@ -1,0 +1,193 @@
+import Foundation
+import GRDB
+
+/// An invitation as the survey page sees it, with the current answer if there is one.
+public struct InvitationState: Sendable {
+    public var invitationID: Int64
+    public var surveyID: String
+    public var locale: String
+    public var status: String
+    public var expiresAt: Date
+    public var ticketID: String
+    public var response: StoredResponse?
+}
+
+public struct StoredResponse: Sendable, Equatable {
+    public var id: Int64
+    public var score: Int
+    public var factors: [String]
+    public var lostBucket: String?
+    public var lostMinutes: Int?
+    public var comment: String?
+    public var revision: Int
+    public var firstAnsweredAt: Date
+    public var lastChangedAt: Date
+}
+
+/// Reads invitations by token and saves answers: one response per invitation, amendable until expiry.
+public struct AnswerService: Sendable {
+    public let reader: any DatabaseReader
+    public let batcher: WriteBatcher
+    public let catalog: SurveyCatalog
+    public let publisher: any EventPublisher
+
+    public init(reader: any DatabaseReader, batcher: WriteBatcher, catalog: SurveyCatalog, publisher: any EventPublisher) {
+        self.reader = reader
+        self.batcher = batcher
+        self.catalog = catalog
+        self.publisher = publisher
+    }
+
+    public func state(token: String, now: Date = Date()) async throws -> (InvitationState, SurveyDefinition) {
+        guard SurveyToken.looksValid(token) else { throw Self.unknownLink }
+        let hash = SurveyToken.hash(token)
+        let state = try await reader.read { db in try Self.load(db, hash: hash) }
+        return try check(state, now: now)
+    }
+
+    func check(_ state: InvitationState?, now: Date) throws -> (InvitationState, SurveyDefinition) {
+        guard let state, state.status != "skipped" else { throw Self.unknownLink }
+        guard state.expiresAt > now else {
+            throw AppError(.gone, code: "expired", "This survey link expired on \(ISO8601.format(state.expiresAt)). Thank you all the same.")
+        }
+        guard let survey = catalog.survey(id: state.surveyID) else {
+            throw AppError(.gone, code: "survey_removed", "This survey is no longer available.")
+        }
+        return (state, survey)
+    }
+
+    static let unknownLink = AppError(.notFound, code: "unknown_token", "This survey link is not valid. Please use the link from your most recent email.")
+
+    static func load(_ db: Database, hash: Data) throws -> InvitationState? {
+        guard let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT i.id, i.survey, i.locale, i.status, i.expires_at, c.ticket_id,
+                       r.id AS rid, r.score, r.lost_bucket, r.lost_minutes, r.comment, r.revision, r.first_answered_at, r.last_changed_at
+                FROM invitations i JOIN closures c ON c.id = i.closure_id LEFT JOIN responses r ON r.invitation_id = i.id
+                WHERE i.token_hash = ?
+                """,
+            arguments: [hash]
+        ) else { return nil }
+        var response: StoredResponse?
+        if let responseID: Int64 = row["rid"] {
+            let factors = try String.fetchAll(db, sql: "SELECT factor_id FROM response_factors WHERE response_id = ?", arguments: [responseID])
+            response = StoredResponse(
+                id: responseID, score: row["score"], factors: factors, lostBucket: row["lost_bucket"], lostMinutes: row["lost_minutes"],
+                comment: row["comment"], revision: row["revision"], firstAnsweredAt: row["first_answered_at"], lastChangedAt: row["last_changed_at"]
+            )
+        }
+        return InvitationState(
+            invitationID: row["id"], surveyID: row["survey"], locale: row["locale"], status: row["status"],
+            expiresAt: row["expires_at"], ticketID: row["ticket_id"], response: response
+        )
+    }
+
+    /// The body of `response.created` / `response.updated` events.
+    public struct ResponseEvent: Codable, Sendable, Equatable {
+        public var response_id: Int64
+        public var invitation_id: Int64
+        public var ticket_id: String
+        public var source: String
+        public var kind: String
+        public var survey: String
+        public var score: Int
+        public var band: String
+        public var factors: [String]
+        public var lost_time: String?
+        public var lost_minutes: Int?
+        public var comment: String?
+        public var revision: Int
+        public var assignee_id: String?
+        public var assignee_name: String?
+        public var assignee_email: String?
+        public var group: String?
+        public var service: String?
+        public var requester_name: String?
+        public var requester_email: String?
+        public var follow_up: Bool
+        public var first_answered_at: Date
+        public var last_changed_at: Date
+    }
+
+    /// Saves or amends the answer for a token. The response, its factors, the invitation status and the
+    /// event are written in one transaction; the event is published after commit.
+    @discardableResult
+    public func submit(token: String, answer: SurveyAnswer, now: Date = Date()) async throws -> (StoredResponse, StoredEvent) {
+        let (_, survey) = try await state(token: token, now: now)
+        let valid = try answer.validated(for: survey)
+        let hash = SurveyToken.hash(token)
+        let (response, event) = try await batcher.write { db -> (StoredResponse, StoredEvent) in
+            // Re-read inside the transaction: the link may have expired or been answered meanwhile.
+            let state = try check(try Self.load(db, hash: hash), now: now).0
+            let factorIDs = valid.factors.map(\.id)
+            let stored: StoredResponse
+            let type: String
+            if var existing = state.response {
+                try db.execute(
+                    sql: """
+                        UPDATE responses SET score = ?, lost_bucket = ?, lost_minutes = ?, comment = ?, revision = revision + 1, last_changed_at = ?
+                        WHERE id = ?
+                        """,
+                    arguments: [valid.score, valid.lostTime?.id, valid.lostTime?.minutes, valid.comment, now, existing.id]
+                )
+                try db.execute(sql: "DELETE FROM response_factors WHERE response_id = ?", arguments: [existing.id])
+                existing.score = valid.score
+                existing.factors = factorIDs
+                existing.lostBucket = valid.lostTime?.id
+                existing.lostMinutes = valid.lostTime?.minutes
+                existing.comment = valid.comment
+                existing.revision += 1
+                existing.lastChangedAt = now
+                stored = existing
+                type = "response.updated"
+            } else {
+                try db.execute(
+                    sql: """
+                        INSERT INTO responses (invitation_id, score, lost_bucket, lost_minutes, comment, revision, first_answered_at, last_changed_at)
+                        VALUES (?, ?, ?, ?, ?, 1, ?, ?)
+                        """,
+                    arguments: [state.invitationID, valid.score, valid.lostTime?.id, valid.lostTime?.minutes, valid.comment, now, now]
+                )
+                stored = StoredResponse(
+                    id: db.lastInsertedRowID, score: valid.score, factors: factorIDs, lostBucket: valid.lostTime?.id,
+                    lostMinutes: valid.lostTime?.minutes, comment: valid.comment, revision: 1, firstAnsweredAt: now, lastChangedAt: now
+                )
+                type = "response.created"
+                try db.execute(sql: "UPDATE invitations SET status = 'answered' WHERE id = ?", arguments: [state.invitationID])
+            }
+            for factor in factorIDs {
+                try db.execute(sql: "INSERT INTO response_factors (response_id, factor_id) VALUES (?, ?)", arguments: [stored.id, factor])
+            }
+            let event = try Self.appendEvent(db, type: type, response: stored, invitationID: state.invitationID, survey: survey, followUp: valid.factors.contains { $0.reopens })
+            return (stored, event)
+        }
+        await publisher.publish([event])
+        return (response, event)
+    }
+
+    static func appendEvent(_ db: Database, type: String, response: StoredResponse, invitationID: Int64, survey: SurveyDefinition, followUp: Bool) throws -> StoredEvent {
+        guard let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT c.ticket_id, c.source, i.kind, i.assignee_id, i.assignee_name, i.assignee_email, i.group_name, i.service,
+                       i.requester_name, i.requester_email
+                FROM invitations i JOIN closures c ON c.id = i.closure_id WHERE i.id = ?
+                """,
+            arguments: [invitationID]
+        ) else { throw AppError.notFound("invitation \(invitationID) vanished") }
+        let body = ResponseEvent(
+            response_id: response.id, invitation_id: invitationID, ticket_id: row["ticket_id"], source: row["source"], kind: row["kind"],
+            survey: survey.id, score: response.score, band: ScoreBand(score: response.score).rawValue, factors: response.factors,
+            lost_time: response.lostBucket, lost_minutes: response.lostMinutes, comment: response.comment, revision: response.revision,
+            assignee_id: row["assignee_id"], assignee_name: row["assignee_name"], assignee_email: row["assignee_email"],
+            group: row["group_name"], service: row["service"],
+            requester_name: survey.anonymous ? nil : row["requester_name"], requester_email: survey.anonymous ? nil : row["requester_email"],
+            follow_up: followUp, first_answered_at: response.firstAnsweredAt, last_changed_at: response.lastChangedAt
+        )
+        return try EventLog.append(
+            db, type: type, responseID: response.id, invitationID: invitationID, assigneeID: row["assignee_id"] ?? row["assignee_email"],
+            payload: body, at: response.lastChangedAt
+        )
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import Hummingbird
+
+/// The requester's survey page: `GET /s/{token}[?score=N]` shows it, `POST /s/{token}` saves the answer.
+///
+/// A GET never records anything, because mail security scanners follow every link in an email.
+public struct SurveyPageController: Sendable {
+    public let answers: AnswerService
+
+    public init(answers: AnswerService) { self.answers = answers }
+
+    public func register(on router: some RouterMethods<AppRequestContext>) {
+        router.get("/s/:token", use: show)
+        router.post("/s/:token", use: submit)
+    }
+
+    @Sendable func show(request: Request, context: AppRequestContext) async throws -> Response {
+        let token = context.parameters.get("token") ?? ""
+        let (state, survey) = try await htmlErrors { try await answers.state(token: token) }
+        var preselected: Int?
+        if let text = request.uri.queryParameters["score"] {
+            guard let score = Int(text), (0...10).contains(score) else {
+                throw AppError.badRequest("score must be a whole number from 0 to 10, not '\(text.prefix(20))'", code: "invalid_score").html()
+            }
+            preselected = score
+        }
+        let page = SurveyPageView.render(token: token, state: state, survey: survey, preselected: preselected, saved: false)
+        return Self.html(page)
+    }
+
+    @Sendable func submit(request: Request, context: AppRequestContext) async throws -> Response {
+        let token = context.parameters.get("token") ?? ""
+        let isJSON = request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true
+        let body = try await JSONInput.body(request)
+        if isJSON {
+            struct Input: Decodable {
+                var score: Int
+                var factors: [String]?
+                var lost_time: String?
+                var comment: String?
+            }
+            let input = try JSONInput.decode(Input.self, from: body)
+            guard (0...10).contains(input.score) else {
+                throw AppError.badRequest("score must be a whole number from 0 to 10, not \(input.score)", code: "invalid_score")
+            }
+            let answer = SurveyAnswer(score: input.score, factors: input.factors ?? [], lostTime: input.lost_time, comment: input.comment)
+            let (response, _) = try await answers.submit(token: token, answer: answer)
+            struct Output: ResponseEncodable {
+                var response_id: Int64
+                var score: Int
+                var factors: [String]
+                var lost_time: String?
+                var lost_minutes: Int?
+                var comment: String?
+                var revision: Int
+                var first_answered_at: String
+                var last_changed_at: String
+            }
+            let output = Output(
+                response_id: response.id, score: response.score, factors: response.factors, lost_time: response.lostBucket,
+                lost_minutes: response.lostMinutes, comment: response.comment, revision: response.revision,
+                first_answered_at: ISO8601.format(response.firstAnsweredAt), last_changed_at: ISO8601.format(response.lastChangedAt)
+            )
+            return try output.response(from: request, context: context)
+        }
+        let form = FormDecoder.decode(String(buffer: body))
+        let answer = try await htmlErrors { try SurveyAnswer.parse(form: form) }
+        try await htmlErrors { _ = try await answers.submit(token: token, answer: answer) }
+        let (state, survey) = try await htmlErrors { try await answers.state(token: token) }
+        return Self.html(SurveyPageView.render(token: token, state: state, survey: survey, preselected: nil, saved: true))
+    }
+
+    static func html(_ page: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: Templates.pageHeaders, body: .init(byteBuffer: ByteBuffer(string: page)))
+    }
+
+    /// Survey pages answer errors as HTML, since a person reads them in a browser.
+    func htmlErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as AppError {
+            throw error.html()
+        }
+    }
+}
+
+/// Builds the Mustache context of the survey page.
+enum SurveyPageView {
+    static func render(token: String, state: InvitationState, survey: SurveyDefinition, preselected: Int?, saved: Bool) -> String {
+        let locale = state.locale
+        let current = preselected ?? state.response?.score
+        let activeBand = current.map { ScoreBand(score: $0) }
+        let chosen = Set(state.response?.factors ?? [])
+        let scores: [[String: Any]] = (0...10).map { value in
+            ["value": value, "band": ScoreBand(score: value).rawValue, "checked": value == current]
+        }
+        let bands: [[String: Any]] = ScoreBand.allCases.map { band in
+            // Shuffled on every view to avoid position bias in which reasons get picked.
+            let factors = survey.factors(for: band).shuffled().map { factor -> [String: Any] in
+                ["id": factor.id, "label": factor.label.text(locale), "checked": chosen.contains(factor.id)]
+            }
+            return ["band": band.rawValue, "active": band == activeBand, "factors": factors, "factorQuestion": survey.factorQuestion.text(locale)]
+        }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: locale)
+        formatter.dateStyle = .long
+        formatter.timeStyle = .none
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        var context: [String: Any] = [
+            "locale": locale,
+            "token": token,
+            "title": survey.title.text(locale),
+            "question": survey.question.text(locale),
+            "scores": scores,
+            "bands": bands,
+            "noScore": current == nil,
+            "saved": saved,
+            "preselected": preselected != nil && preselected != state.response?.score,
+            "ui": UIStrings.forLocale(locale, expires: formatter.string(from: state.expiresAt)),
+            "answeredAt": state.response != nil,
+        ]
+        if let lost = survey.lostTime {
+            context["lostTime"] = [
+                "question": lost.question.text(locale),
+                "buckets": lost.buckets.map { ["id": $0.id, "label": $0.label.text(locale), "checked": $0.id == state.response?.lostBucket] as [String: Any] },
+            ] as [String: Any]
+        }
+        if let comment = survey.comment {
+            context["comment"] = ["question": comment.text(locale), "text": state.response?.comment ?? ""]
+        }
+        return Templates.render(context, "survey")
+    }
+}

@@ -1,0 +1,21 @@
+import Foundation
+import GRDB
+
+/// The transactional outbox: rows written in the same transaction as the change they announce.
+/// The delivery service claims due rows, sends them and records each attempt.
+public enum Outbox {
+    @discardableResult
+    public static func enqueue(
+        _ db: Database, invitationID: Int64, purpose: String, channel: String,
+        sealedToken: Data?, payload: String? = nil, dueAt: Date, now: Date
+    ) throws -> Int64 {
+        try db.execute(
+            sql: """
+                INSERT INTO deliveries (invitation_id, purpose, channel, status, sealed_token, payload, due_at, created_at)
+                VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)
+                """,
+            arguments: [invitationID, purpose, channel, sealedToken, payload, dueAt, now]
+        )
+        return db.lastInsertedRowID
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+
+/// A resolved or closed ticket, as posted by an ITSM (generic JSON) or converted from a native webhook.
+public struct Closure: Sendable, Equatable, Codable {
+    public struct Requester: Sendable, Equatable, Codable {
+        public var email: String
+        public var name: String?
+        public var locale: String?
+        public init(email: String, name: String? = nil, locale: String? = nil) {
+            self.email = email
+            self.name = name
+            self.locale = locale
+        }
+    }
+
+    public struct Assignee: Sendable, Equatable, Codable {
+        public var id: String?
+        public var name: String?
+        public var email: String?
+        public init(id: String? = nil, name: String? = nil, email: String? = nil) {
+            self.id = id
+            self.name = name
+            self.email = email
+        }
+    }
+
+    public var ticketID: String
+    public var source: String
+    public var kind: TicketKind
+    /// `resolved` or `closed`; surveys trigger on the state their policy names for the source.
+    public var state: String
+    public var requester: Requester
+    public var assignee: Assignee?
+    public var group: String?
+    public var service: String?
+    public var channel: String?
+    public var country: String?
+    public var reassignments: Int
+    public var closedAt: Date
+
+    public init(
+        ticketID: String, source: String, kind: TicketKind, state: String = "resolved", requester: Requester,
+        assignee: Assignee? = nil, group: String? = nil, service: String? = nil, channel: String? = nil,
+        country: String? = nil, reassignments: Int = 0, closedAt: Date = Date()
+    ) {
+        self.ticketID = ticketID
+        self.source = source
+        self.kind = kind
+        self.state = state
+        self.requester = requester
+        self.assignee = assignee
+        self.group = group
+        self.service = service
+        self.channel = channel
+        self.country = country
+        self.reassignments = reassignments
+        self.closedAt = closedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case ticketID = "ticket_id"
+        case source, kind, state, requester, assignee, group, service, channel, country, reassignments
+        case closedAt = "closed_at"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        ticketID = try c.decode(String.self, forKey: .ticketID)
+        source = try c.decode(String.self, forKey: .source)
+        let kindText = try c.decode(String.self, forKey: .kind)
+        guard let kind = TicketKind(rawValue: kindText) else {
+            throw ClosureValidationError(field: "kind", "must be 'incident' or 'request', not '\(kindText)'")
+        }
+        self.kind = kind
+        state = try c.decodeIfPresent(String.self, forKey: .state) ?? "resolved"
+        requester = try c.decode(Requester.self, forKey: .requester)
+        assignee = try c.decodeIfPresent(Assignee.self, forKey: .assignee)
+        group = try c.decodeIfPresent(String.self, forKey: .group)
+        service = try c.decodeIfPresent(String.self, forKey: .service)
+        channel = try c.decodeIfPresent(String.self, forKey: .channel)
+        country = try c.decodeIfPresent(String.self, forKey: .country)
+        reassignments = try c.decodeIfPresent(Int.self, forKey: .reassignments) ?? 0
+        if let text = try c.decodeIfPresent(String.self, forKey: .closedAt) {
+            guard let date = ISO8601.parse(text) else {
+                throw ClosureValidationError(field: "closed_at", "must be an ISO 8601 time such as 2026-11-20T14:05:00Z, not '\(text)'")
+            }
+            closedAt = date
+        } else {
+            closedAt = Date()
+        }
+    }
+
+    /// Rules a decoder cannot express. Free text that may reach an email header must hold no control characters.
+    public func validate(now: Date = Date()) throws(ClosureValidationError) {
+        try Self.check(ticketID, "ticket_id", max: 128)
+        try Self.check(source, "source", max: 32)
+        guard source.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_" || $0 == "-") }) else {
+            throw ClosureValidationError(field: "source", "may use only a-z, 0-9, _ and - (e.g. servicenow, jira, zendesk, freshservice, other)")
+        }
+        guard state == "resolved" || state == "closed" else {
+            throw ClosureValidationError(field: "state", "must be 'resolved' or 'closed', not '\(state)'")
+        }
+        guard EmailAddress.isValid(requester.email) else {
+            throw ClosureValidationError(field: "requester.email", "'\(requester.email.prefix(80))' is not a valid email address")
+        }
+        try Self.check(requester.name, "requester.name", max: 200)
+        try Self.check(requester.locale, "requester.locale", max: 35)
+        if let assignee {
+            try Self.check(assignee.id, "assignee.id", max: 128)
+            try Self.check(assignee.name, "assignee.name", max: 200)
+            if let email = assignee.email, !EmailAddress.isValid(email) {
+                throw ClosureValidationError(field: "assignee.email", "'\(email.prefix(80))' is not a valid email address")
+            }
+            guard assignee.id?.isEmpty == false || assignee.email?.isEmpty == false else {
+                throw ClosureValidationError(field: "assignee", "needs an id or an email so feedback can be credited")
+            }
+        }
+        for (value, field) in [(group, "group"), (service, "service"), (channel, "channel"), (country, "country")] {
+            try Self.check(value, field, max: 200)
+        }
+        guard (0...1000).contains(reassignments) else {
+            throw ClosureValidationError(field: "reassignments", "must be a whole number from 0 to 1000")
+        }
+        guard closedAt <= now.addingTimeInterval(86_400) else {
+            throw ClosureValidationError(field: "closed_at", "lies more than a day in the future")
+        }
+    }
+
+    private static func check(_ value: String?, _ field: String, max: Int) throws(ClosureValidationError) {
+        guard let value else { return }
+        guard !value.isEmpty || field.hasSuffix("name") == false else { return }
+        if field == "ticket_id" || field == "source", value.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ClosureValidationError(field: field, "must not be empty")
+        }
+        guard value.count <= max else { throw ClosureValidationError(field: field, "is longer than \(max) characters") }
+        guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw ClosureValidationError(field: field, "must not contain control characters such as line breaks")
+        }
+    }
+}
+
+public struct ClosureValidationError: Error, CustomStringConvertible, Sendable {
+    public var field: String
+    public var problem: String
+    public init(field: String, _ problem: String) {
+        self.field = field
+        self.problem = problem
+    }
+    public var description: String { "\(field) \(problem)" }
+}
+
+/// A pragmatic address check: one `@`, a dotted domain, no spaces, quotes, angle brackets or controls.
+public enum EmailAddress {
+    public static func isValid(_ text: String) -> Bool {
+        guard text.utf8.count <= 254, let at = text.lastIndex(of: "@") else { return false }
+        let local = text[..<at]
+        let domain = text[text.index(after: at)...]
+        guard !local.isEmpty, local.count <= 64, domain.contains("."), !domain.hasPrefix("."), !domain.hasSuffix(".") else { return false }
+        let forbidden: Set<Character> = [" ", "<", ">", "\"", "(", ")", ",", ";", ":", "\\", "[", "]", "@"]
+        return !local.contains(where: { forbidden.contains($0) || $0.isNewline })
+            && domain.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." }
+            && !text.unicodeScalars.contains { $0.properties.generalCategory == .control }
+    }
+}
+
+/// ISO 8601 parsing with and without fractional seconds.
+public enum ISO8601 {
+    public static func parse(_ text: String) -> Date? {
+        let plain = ISO8601DateFormatter()
+        if let date = plain.date(from: text) { return date }
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return fractional.date(from: text)
+    }
+
+    public static func format(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        return formatter.string(from: date)
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// `POST /api/v1/closures` (generic JSON) and `POST /api/v1/closures/jira` (Jira's native webhook).
+public struct ClosureController: Sendable {
+    public let intake: IntakeService
+    public let verifier: SignatureVerifier?
+
+    public init(intake: IntakeService, verifier: SignatureVerifier?) {
+        self.intake = intake
+        self.verifier = verifier
+    }
+
+    public func register(on router: some RouterMethods<AppRequestContext>) {
+        router.post("/api/v1/closures", use: create)
+        router.post("/api/v1/closures/jira", use: createFromJira)
+    }
+
+    /// The answer to an ingest call; `survey_url` only on first creation, since the token is stored hashed.
+    struct Reply: ResponseEncodable {
+        var id: Int64?
+        var status: String
+        var duplicate: Bool
+        var skip_reason: String?
+        var survey_url: String?
+        var expires_at: String?
+    }
+
+    @Sendable func create(request: Request, context: AppRequestContext) async throws -> EditedResponse<Reply> {
+        let body = try await JSONInput.body(request)
+        try checkSignature(request, body: body)
+        let closure = try JSONInput.decode(Closure.self, from: body)
+        do {
+            try closure.validate()
+        } catch {
+            throw AppError.badRequest(error.description, code: "invalid_field")
+        }
+        return try await ingest(closure)
+    }
+
+    @Sendable func createFromJira(request: Request, context: AppRequestContext) async throws -> EditedResponse<Reply> {
+        let body = try await JSONInput.body(request)
+        try checkSignature(request, body: body)
+        switch try JiraAdapter.convert(Data(buffer: body)) {
+        case .notAClosure(let reason):
+            return EditedResponse(status: .accepted, response: Reply(status: "ignored", duplicate: false, skip_reason: reason))
+        case .closure(let closure):
+            do {
+                try closure.validate()
+            } catch {
+                throw AppError.badRequest(error.description, code: "invalid_field")
+            }
+            return try await ingest(closure)
+        }
+    }
+
+    func ingest(_ closure: Closure) async throws -> EditedResponse<Reply> {
+        let result = try await intake.ingest(closure)
+        let reply = Reply(
+            id: result.invitationID, status: result.status, duplicate: result.outcome == .duplicate,
+            skip_reason: result.skipReason, survey_url: result.surveyURL, expires_at: result.expiresAt.map(ISO8601.format)
+        )
+        let status: HTTPResponse.Status = switch result.outcome {
+        case .created: .created
+        case .duplicate: .ok
+        case .ignored: .accepted
+        }
+        return EditedResponse(status: status, response: reply)
+    }
+
+    /// Accepts our own `X-Happydesk-Signature`, or `X-Hub-Signature: sha256=…` as Jira's webhook secret sends it.
+    func checkSignature(_ request: Request, body: ByteBuffer) throws {
+        guard let verifier else { return }
+        let ours = request.headers[HTTPField.Name(SignatureVerifier.header)!]
+        let hub = request.headers[HTTPField.Name("X-Hub-Signature")!]
+        do {
+            if ours == nil, let hub {
+                try verifier.verifyHub(header: hub, body: body.readableBytesView)
+            } else {
+                try verifier.verify(header: ours, body: body.readableBytesView)
+            }
+        } catch let error as SignatureVerifier.Failure {
+            throw AppError(.unauthorized, code: "bad_signature", error.description)
+        }
+    }
+}

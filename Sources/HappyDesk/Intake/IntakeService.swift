@@ -1,0 +1,135 @@
+import Foundation
+import GRDB
+import Logging
+
+/// What intake did with a closure.
+public struct IntakeResult: Sendable, Equatable {
+    public enum Outcome: String, Sendable {
+        /// A new invitation was created (HTTP 201).
+        case created
+        /// The same (source, ticket_id) was seen before; nothing changed (HTTP 200).
+        case duplicate
+        /// The closure's state is not the one this source triggers on (HTTP 202, nothing stored).
+        case ignored
+    }
+
+    public var outcome: Outcome
+    public var invitationID: Int64?
+    /// pending, sent, answered, skipped, expired or failed.
+    public var status: String
+    public var skipReason: String?
+    /// Only on `created` and not skipped: the clear link, which is never stored.
+    public var surveyURL: String?
+    public var expiresAt: Date?
+}
+
+/// Turns closures into invitations: idempotency, policy (trigger, throttle, sampling), the assignee
+/// snapshot, the hashed token and the outbox row, all in one transaction.
+public struct IntakeService: Sendable {
+    public let batcher: WriteBatcher
+    public let catalog: SurveyCatalog
+    public let vault: TokenVault
+    public let settings: Settings
+    public let logger: Logger
+    /// Decides sampling; injectable so tests are deterministic.
+    public var sample: @Sendable (Int) -> Bool = { percent in percent >= 100 || Int.random(in: 0..<100) < percent }
+
+    public init(batcher: WriteBatcher, catalog: SurveyCatalog, vault: TokenVault, settings: Settings, logger: Logger) {
+        self.batcher = batcher
+        self.catalog = catalog
+        self.vault = vault
+        self.settings = settings
+        self.logger = logger
+    }
+
+    public func ingest(_ closure: Closure, now: Date = Date()) async throws -> IntakeResult {
+        guard let survey = catalog.survey(for: closure.kind) else {
+            throw AppError.badRequest("no survey is defined for kind '\(closure.kind.rawValue)'", code: "invalid_field")
+        }
+        let policy = survey.policy
+        let trigger = policy.trigger(for: closure.source)
+        guard closure.state == trigger else {
+            return IntakeResult(outcome: .ignored, status: "ignored", skipReason: "source '\(closure.source)' triggers surveys on '\(trigger)', this closure is '\(closure.state)'")
+        }
+        let token = SurveyToken.generate()
+        let sealed = try vault.seal(token)
+        let sampled = sample(policy.samplePercent)
+        let channel = settings.surveyChannel
+        let locale = survey.resolveLocale(closure.requester.locale)
+        let expiresAt = now.addingTimeInterval(TimeInterval(policy.expiryDays) * 86_400)
+
+        let result = try await batcher.write { db -> IntakeResult in
+            if let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT i.id, i.status, i.skip_reason, i.expires_at FROM closures c JOIN invitations i ON i.closure_id = c.id
+                    WHERE c.source = ? AND c.ticket_id = ?
+                    """,
+                arguments: [closure.source, closure.ticketID]
+            ) {
+                return IntakeResult(outcome: .duplicate, invitationID: row["id"], status: row["status"], skipReason: row["skip_reason"], expiresAt: row["expires_at"])
+            }
+            var skipReason: String?
+            if policy.throttleDays > 0 {
+                let since = now.addingTimeInterval(-TimeInterval(policy.throttleDays) * 86_400)
+                if let last = try Date.fetchOne(
+                    db,
+                    sql: "SELECT max(created_at) FROM invitations WHERE requester_email = ? COLLATE NOCASE AND status != 'skipped' AND created_at >= ?",
+                    arguments: [closure.requester.email, since]
+                ) {
+                    skipReason = "throttled: requester was surveyed on \(ISO8601.format(last)), within \(policy.throttleDays) days"
+                }
+            }
+            if skipReason == nil, !sampled {
+                skipReason = "sampled out: survey samples \(policy.samplePercent)% of closures"
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO closures (source, ticket_id, kind, state, requester_email, requester_name, requester_locale,
+                        assignee_id, assignee_name, assignee_email, group_name, service, channel, country, reassignments, closed_at, received_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    closure.source, closure.ticketID, closure.kind.rawValue, closure.state, closure.requester.email,
+                    closure.requester.name, closure.requester.locale, closure.assignee?.id, closure.assignee?.name,
+                    closure.assignee?.email, closure.group, closure.service, closure.channel, closure.country,
+                    closure.reassignments, closure.closedAt, now,
+                ]
+            )
+            let closureID = db.lastInsertedRowID
+            let status = skipReason == nil ? "pending" : "skipped"
+            try db.execute(
+                sql: """
+                    INSERT INTO invitations (closure_id, survey, kind, token_hash, locale, requester_email, requester_name,
+                        assignee_id, assignee_name, assignee_email, group_name, service, status, skip_reason, created_at, expires_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    closureID, survey.id, closure.kind.rawValue, token.hash, locale, closure.requester.email,
+                    closure.requester.name, closure.assignee?.id, closure.assignee?.name, closure.assignee?.email,
+                    closure.group, closure.service, status, skipReason, now, expiresAt,
+                ]
+            )
+            let invitationID = db.lastInsertedRowID
+            if skipReason == nil {
+                let due = now.addingTimeInterval(TimeInterval(policy.delayMinutes) * 60)
+                try Outbox.enqueue(db, invitationID: invitationID, purpose: "survey", channel: channel, sealedToken: sealed, dueAt: due, now: now)
+            }
+            return IntakeResult(
+                outcome: .created, invitationID: invitationID, status: status, skipReason: skipReason,
+                surveyURL: skipReason == nil ? settings.surveyURL(token: token) : nil, expiresAt: expiresAt
+            )
+        }
+        if result.outcome == .created {
+            if let url = result.surveyURL {
+                logger.info(
+                    "survey link created",
+                    metadata: ["invitation": "\(result.invitationID ?? 0)", "ticket": "\(closure.ticketID)", "source": "\(closure.source)", "url": "\(url)"]
+                )
+            } else {
+                logger.info("closure skipped", metadata: ["ticket": "\(closure.ticketID)", "reason": "\(result.skipReason ?? "")"])
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,86 @@
+import GRDB
+import Synchronization
+
+/// Group commit: concurrent writes that arrive while a transaction is committing are run together in
+/// the next transaction, each in its own savepoint, so one failure never spoils its neighbours.
+///
+/// A caller resumes only after the transaction holding its write has committed, so every
+/// acknowledged write is durable; the commit (and its fsync) is paid once per batch.
+public final class WriteBatcher: Sendable {
+    private final class Job: @unchecked Sendable {
+        let body: (Database) throws -> any Sendable
+        let continuation: CheckedContinuation<any Sendable, any Error>
+        var result: Result<any Sendable, any Error> = .failure(CancellationError())
+
+        init(body: @escaping (Database) throws -> any Sendable, continuation: CheckedContinuation<any Sendable, any Error>) {
+            self.body = body
+            self.continuation = continuation
+        }
+    }
+
+    private struct State {
+        var pending: [Job] = []
+        var draining = false
+    }
+
+    public let writer: any DatabaseWriter
+    private let state = Mutex(State())
+    private let maxBatch: Int
+
+    public init(writer: any DatabaseWriter, maxBatch: Int = 256) {
+        self.writer = writer
+        self.maxBatch = maxBatch
+    }
+
+    /// Runs `body` inside a write transaction shared with other concurrent callers.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let value = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<any Sendable, any Error>) in
+            let job = Job(body: { try body($0) }, continuation: continuation)
+            let start = state.withLock { state -> Bool in
+                state.pending.append(job)
+                guard !state.draining else { return false }
+                state.draining = true
+                return true
+            }
+            if start {
+                Task { await self.drain() }
+            }
+        }
+        guard let typed = value as? T else { preconditionFailure("WriteBatcher result type mismatch") }
+        return typed
+    }
+
+    private func drain() async {
+        while true {
+            let batch = state.withLock { state -> [Job] in
+                let count = min(state.pending.count, maxBatch)
+                let batch = Array(state.pending.prefix(count))
+                state.pending.removeFirst(count)
+                if batch.isEmpty { state.draining = false }
+                return batch
+            }
+            if batch.isEmpty { return }
+            await run(batch)
+        }
+    }
+
+    private func run(_ batch: [Job]) async {
+        do {
+            try await writer.write { db in
+                for job in batch {
+                    do {
+                        try db.inSavepoint {
+                            job.result = .success(try job.body(db))
+                            return .commit
+                        }
+                    } catch {
+                        job.result = .failure(error)
+                    }
+                }
+            }
+            for job in batch { job.continuation.resume(with: job.result) }
+        } catch {
+            for job in batch { job.continuation.resume(throwing: error) }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import GRDB
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import ServiceLifecycle
+
+/// Everything a running server shares: opened once in `HappyDeskServer.open`, used by routes and services.
+public struct HappyDeskServer: Sendable {
+    public let settings: Settings
+    public let database: DatabasePool
+    public let batcher: WriteBatcher
+    public let catalog: SurveyCatalog
+    public let vault: TokenVault
+    public let publisher: any EventPublisher
+    public let logger: Logger
+
+    /// Loads the surveys, opens and migrates the database and the key: every start-up error is a `StartupError`
+    /// or a `SurveyFileError` with a message fit for one line.
+    public static func open(settings: Settings, logger: Logger, publisher: (any EventPublisher)? = nil) throws -> HappyDeskServer {
+        let catalog = try SurveyCatalog.load(directory: settings.surveysDirectory)
+        let database: DatabasePool
+        do {
+            database = try AppDatabase.open(path: settings.databasePath)
+        } catch {
+            throw StartupError("cannot open database \(settings.databasePath): \(error)")
+        }
+        let applied = try AppDatabase.migrate(database, directory: settings.migrationsDirectory)
+        if !applied.isEmpty { logger.info("applied migrations", metadata: ["migrations": "\(applied.joined(separator: ", "))"]) }
+        let vault = try TokenVault.load(base64: settings.secretKey, keyFile: settings.resolvedSecretKeyFile)
+        return HappyDeskServer(
+            settings: settings, database: database, batcher: WriteBatcher(writer: database), catalog: catalog, vault: vault,
+            publisher: publisher ?? NoEventPublisher(), logger: logger
+        )
+    }
+
+    public var intake: IntakeService {
+        IntakeService(batcher: batcher, catalog: catalog, vault: vault, settings: settings, logger: logger)
+    }
+
+    public var answers: AnswerService {
+        AnswerService(reader: database, batcher: batcher, catalog: catalog, publisher: publisher)
+    }
+}
+
+/// Every route of the service, at a glance.
+public func buildRouter(_ server: HappyDeskServer) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
+    router.middlewares.add(ErrorMiddleware())
+    router.middlewares.add(LogRequestsMiddleware(.debug))
+
+    router.get("/healthz") { _, _ -> Response in
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
+    }
+    router.get("/") { _, _ -> Response in
+        Response(status: .seeOther, headers: [.location: "/healthz"])
+    }
+
+    // Intake: closures in.
+    ClosureController(
+        intake: server.intake,
+        verifier: server.settings.webhookSecret.flatMap { $0.isEmpty ? nil : SignatureVerifier(secret: $0) }
+    ).register(on: router)
+
+    // Answering: the requester's survey page.
+    SurveyPageController(answers: server.answers).register(on: router)
+
+    return router
+}
+
+/// The HTTP server with its background services; run it with `runService()`.
+public func buildApplication(_ server: HappyDeskServer, services: [any Service] = []) -> some ApplicationProtocol {
+    let router = buildRouter(server)
+    var app = Application(
+        router: router,
+        server: .http1WebSocketUpgrade(webSocketRouter: router),
+        configuration: .init(address: .hostname(server.settings.host, port: server.settings.port), serverName: "happydesk"),
+        logger: server.logger
+    )
+    app.addServices(services)
+    return app
+}

@@ -1,0 +1,35 @@
+import Hummingbird
+import HummingbirdWebSocket
+
+/// The one request context of the app: HTTP routes and WebSocket upgrades share a router.
+public struct AppRequestContext: RequestContext, WebSocketRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let webSocket: WebSocketHandlerReference<Self>
+    /// The signed-in user, set by the authentication middleware of protected routes.
+    public var user: AuthenticatedUser?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.webSocket = .init()
+        self.user = nil
+    }
+}
+
+/// Who made a request, once authenticated.
+public struct AuthenticatedUser: Sendable, Equatable {
+    public enum Role: String, Sendable, Codable, CaseIterable {
+        case analyst, manager, admin
+    }
+
+    public var id: Int64
+    public var name: String
+    public var email: String
+    public var role: Role
+
+    public init(id: Int64, name: String, email: String, role: Role) {
+        self.id = id
+        self.name = name
+        self.email = email
+        self.role = role
+    }
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import HappyDesk
+import Logging
+
+@main
+struct HappyDeskCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "happydesk",
+        abstract: "Post-closure surveys and happiness reporting for IT service desks.",
+        discussion: """
+            Closures come in over HTTP, requesters answer a 0–10 survey by link, responses land in SQLite.
+            Every option also reads a HAPPYDESK_* environment variable; a flag wins over the variable.
+
+            Start with:  happydesk serve        (migrates, then serves on http://127.0.0.1:8080)
+            """,
+        subcommands: [Serve.self, Migrate.self, Surveys.self]
+    )
+}
+
+/// Prints a one-line error and exits non-zero, instead of a stack of Swift error descriptions.
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("happydesk: error: \(message)\n".utf8))
+    exit(1)
+}
+
+func bootstrapLogging(level: String) -> Logger {
+    let parsed = Logger.Level(rawValue: level.lowercased()) ?? .info
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = parsed
+        return handler
+    }
+    var logger = Logger(label: "happydesk")
+    logger.logLevel = parsed
+    return logger
+}

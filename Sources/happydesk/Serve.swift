@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import HappyDesk
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Migrate the database, then serve the API, the survey pages and the background services.",
+        discussion: """
+            With no SMTP server or webhook configured, survey links are printed to the log and each message
+            is written as a .eml file under ./data/outbox/, so the whole loop can be tried at once.
+            """
+    )
+
+    @OptionGroup var storage: StorageOptions
+
+    @Option(help: ArgumentHelp("Address to listen on; 0.0.0.0 for all interfaces. [env: HAPPYDESK_HOST] (default: 127.0.0.1)", valueName: "host"))
+    var host: String?
+
+    @Option(help: ArgumentHelp("TCP port. [env: HAPPYDESK_PORT] (default: 8080)", valueName: "port"))
+    var port: Int?
+
+    @Option(help: ArgumentHelp("Public base URL used in survey links. [env: HAPPYDESK_PUBLIC_URL] (default: http://localhost:PORT)", valueName: "url"))
+    var publicURL: String?
+
+    @Option(help: ArgumentHelp("Shared secret; when set, closures must carry X-Happydesk-Signature. [env: HAPPYDESK_WEBHOOK_SECRET]", valueName: "secret"))
+    var webhookSecret: String?
+
+    @Option(help: ArgumentHelp("Key file sealing outbox tokens, created on first start. [env: HAPPYDESK_SECRET_KEY_FILE] (default: beside the database)", valueName: "path"))
+    var secretKeyFile: String?
+
+    func run() async throws {
+        var settings = storage.settings()
+        if let host = host ?? env("HAPPYDESK_HOST") { settings.host = host }
+        if let port = port ?? env("HAPPYDESK_PORT").flatMap(Int.init) { settings.port = port }
+        guard (1...65535).contains(settings.port) else { fail("port must be from 1 to 65535, not \(settings.port)") }
+        if let text = port == nil ? env("HAPPYDESK_PORT") : nil, Int(text) == nil { fail("HAPPYDESK_PORT must be a number, not '\(text)'") }
+        settings.publicURL = publicURL ?? env("HAPPYDESK_PUBLIC_URL") ?? "http://localhost:\(settings.port)"
+        guard let url = URL(string: settings.publicURL), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+            fail("public URL must be an http(s) URL such as https://happy.example.com, not '\(settings.publicURL)'")
+        }
+        settings.webhookSecret = webhookSecret ?? env("HAPPYDESK_WEBHOOK_SECRET")
+        settings.secretKey = env("HAPPYDESK_SECRET_KEY")
+        settings.secretKeyFile = secretKeyFile ?? env("HAPPYDESK_SECRET_KEY_FILE")
+        settings.smtpURL = env("HAPPYDESK_SMTP_URL")
+        settings.deliveryWebhookURL = env("HAPPYDESK_DELIVERY_WEBHOOK_URL")
+        if let dir = env("HAPPYDESK_OUTBOX_DIR") { settings.outboxDirectory = dir }
+
+        let logger = bootstrapLogging(level: settings.logLevel)
+        let server: HappyDeskServer
+        do {
+            server = try HappyDeskServer.open(settings: settings, logger: logger)
+        } catch {
+            fail("\(error)")
+        }
+        if settings.webhookSecret == nil {
+            logger.warning("HAPPYDESK_WEBHOOK_SECRET is not set: closures are accepted unsigned")
+        }
+        logger.info("happydesk listening", metadata: ["url": "http://\(settings.host):\(settings.port)", "database": "\(settings.databasePath)"])
+        let app = buildApplication(server)
+        try await app.runService()
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import GRDB
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import XCTest
+
+@testable import HappyDesk
+
+/// The checkout's root, found from this file, so tests use the real `Surveys/` and `Migrations/`.
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// A fresh data folder with a real SQLite file per test.
+func makeTemporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("happydesk-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+func makeSettings(directory: URL, secret: String? = nil) -> Settings {
+    var settings = Settings(
+        surveysDirectory: repositoryRoot.appendingPathComponent("Surveys"),
+        migrationsDirectory: repositoryRoot.appendingPathComponent("Migrations")
+    )
+    settings.databasePath = directory.appendingPathComponent("happydesk.sqlite").path
+    settings.outboxDirectory = directory.appendingPathComponent("outbox").path
+    settings.publicURL = "http://surveys.test"
+    settings.webhookSecret = secret
+    settings.port = 0
+    return settings
+}
+
+func makeServer(directory: URL, secret: String? = nil, publisher: (any EventPublisher)? = nil) throws -> HappyDeskServer {
+    var logger = Logger(label: "test")
+    logger.logLevel = .warning
+    return try HappyDeskServer.open(settings: makeSettings(directory: directory, secret: secret), logger: logger, publisher: publisher)
+}
+
+/// A closure body as an ITSM would post it.
+func closureJSON(
+    ticket: String = "INC0010001", source: String = "servicenow", kind: String = "incident", email: String = "ann@example.com",
+    locale: String = "en-GB", assignee: String = "analyst-7"
+) -> String {
+    """
+    {"ticket_id":"\(ticket)","source":"\(source)","kind":"\(kind)",
+     "requester":{"email":"\(email)","name":"Ann Example","locale":"\(locale)"},
+     "assignee":{"id":"\(assignee)","name":"Sam Analyst","email":"sam@example.com"},
+     "group":"Service Desk","service":"VPN","channel":"email","country":"DE","reassignments":1,
+     "closed_at":"2026-11-20T14:05:00Z"}
+    """
+}
+
+extension TestClientProtocol {
+    /// Posts a JSON body and returns the response.
+    func postJSON(_ path: String, _ body: String, headers: HTTPFields = [:]) async throws -> TestResponse {
+        var headers = headers
+        headers[.contentType] = "application/json"
+        return try await execute(uri: path, method: .post, headers: headers, body: ByteBuffer(string: body))
+    }
+
+    func postForm(_ path: String, _ body: String) async throws -> TestResponse {
+        try await execute(uri: path, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: body))
+    }
+
+    /// Creates a closure and returns the token from its survey link.
+    func createInvitation(ticket: String = "INC0010001", locale: String = "en-GB", kind: String = "incident") async throws -> String {
+        let response = try await postJSON("/api/v1/closures", closureJSON(ticket: ticket, kind: kind, locale: locale))
+        XCTAssertEqual(response.status, .created)
+        let json = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+        let url = try XCTUnwrap(json?["survey_url"] as? String)
+        return String(url.split(separator: "/").last ?? "")
+    }
+}
+
+extension TestResponse {
+    var text: String { String(buffer: body) }
+
+    var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
+    }
+
+    var errorMessage: String {
+        ((json["error"] as? [String: Any])?["message"] as? String) ?? ""
+    }
+}
