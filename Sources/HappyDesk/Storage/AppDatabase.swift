@@ -75,3 +75,6 @@ public struct StartupError: Error, CustomStringConvertible, Sendable {
     public var description: String
     public init(_ description: String) { self.description = description }
 }
+
+/// Lets the CLI hold a pool without importing GRDB itself.
+public typealias DatabasePoolHandle = DatabasePool

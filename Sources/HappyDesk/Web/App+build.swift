@@ -38,6 +38,8 @@ public struct HappyDeskServer: Sendable {
         IntakeService(batcher: batcher, catalog: catalog, vault: vault, settings: settings, logger: logger)
     }
 
+    public var users: UserStore { UserStore(writer: database) }
+
     public var answers: AnswerService {
         AnswerService(reader: database, batcher: batcher, catalog: catalog, publisher: publisher)
     }

@@ -25,11 +25,17 @@ public struct AuthenticatedUser: Sendable, Equatable {
     public var name: String
     public var email: String
     public var role: Role
+    /// The ITSM's id for this person, matched against closures' `assignee.id` (email is matched too).
+    public var assigneeID: String?
 
-    public init(id: Int64, name: String, email: String, role: Role) {
+    public init(id: Int64, name: String, email: String, role: Role, assigneeID: String? = nil) {
         self.id = id
         self.name = name
         self.email = email
         self.role = role
+        self.assigneeID = assigneeID
     }
+
+    /// Managers and admins see all feedback; analysts only their own.
+    public var seesEverything: Bool { role != .analyst }
 }

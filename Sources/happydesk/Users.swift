@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import HappyDesk
+
+struct Users: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage the people who read feedback: analysts, managers, admins.",
+        subcommands: [Add.self, List.self, Revoke.self]
+    )
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a user and print their API token once (it is stored hashed and cannot be shown again)."
+        )
+        @OptionGroup var storage: StorageOptions
+        @Option(help: "Full name, shown to requesters on replies.") var name: String
+        @Option(help: "Email; matched against closures' assignee.email.") var email: String
+        @Option(help: "analyst (own feedback), manager (all feedback, kudos, dashboard) or admin.") var role: String
+        @Option(help: "The ITSM's id for this person, matched against closures' assignee.id.") var assigneeId: String?
+
+        func run() async throws {
+            guard let parsed = AuthenticatedUser.Role(rawValue: role.lowercased()) else {
+                fail("role must be analyst, manager or admin, not '\(role)'")
+            }
+            let pool = try openMigrated(storage)
+            do {
+                let (user, token) = try await UserStore(writer: pool).add(name: name, email: email, role: parsed, assigneeID: assigneeId)
+                print("added \(user.role.rawValue) \(user.name) <\(user.email)> (id \(user.id))")
+                print("API token (shown once): \(token)")
+            } catch let error as AppError {
+                fail(error.message)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List users and whether their token is active.")
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            let pool = try openMigrated(storage)
+            let users = try await UserStore(writer: pool).list()
+            if users.isEmpty { print("no users yet: add one with `happydesk users add --name … --email … --role analyst`") }
+            for user in users {
+                let state = user.revokedAt == nil ? "active" : "revoked"
+                print("\(user.id)\t\(user.role.rawValue)\t\(state)\t\(user.name) <\(user.email)>\(user.assigneeID.map { "\tassignee \($0)" } ?? "")")
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a user's API token and end their sessions.")
+        @OptionGroup var storage: StorageOptions
+        @Option(help: "Email of the user to revoke.") var email: String
+
+        func run() async throws {
+            let pool = try openMigrated(storage)
+            guard try await UserStore(writer: pool).revoke(email: email) else { fail("no active user with email \(email)") }
+            print("revoked \(email)")
+        }
+    }
+}
+
+/// Opens the database and applies pending migrations, failing with one line.
+func openMigrated(_ storage: StorageOptions) throws -> DatabasePoolHandle {
+    let settings = storage.settings()
+    do {
+        let pool = try AppDatabase.open(path: settings.databasePath)
+        try AppDatabase.migrate(pool, directory: settings.migrationsDirectory)
+        return pool
+    } catch {
+        fail("\(error)")
+    }
+}
