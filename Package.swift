@@ -48,6 +48,7 @@ let package = Package(
                 "HappyDesk",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
     ]

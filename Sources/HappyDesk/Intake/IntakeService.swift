@@ -122,10 +122,11 @@ public struct IntakeService: Sendable {
         }
         if result.outcome == .created {
             if let url = result.surveyURL {
-                logger.info(
-                    "survey link created",
-                    metadata: ["invitation": "\(result.invitationID ?? 0)", "ticket": "\(closure.ticketID)", "source": "\(closure.source)", "url": "\(url)"]
-                )
+                var metadata: Logger.Metadata = ["invitation": "\(result.invitationID ?? 0)", "ticket": "\(closure.ticketID)", "source": "\(closure.source)"]
+                // With no delivery channel configured the log is how a new user finds the link; otherwise
+                // the link is a secret that belongs only in the requester's message.
+                if settings.surveyChannel == "file" { metadata["url"] = "\(url)" }
+                logger.info("survey link created", metadata: metadata)
             } else {
                 logger.info("closure skipped", metadata: ["ticket": "\(closure.ticketID)", "reason": "\(result.skipReason ?? "")"])
             }
