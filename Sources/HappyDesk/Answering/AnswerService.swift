@@ -114,7 +114,20 @@ public struct AnswerService: Sendable {
     /// event are written in one transaction; the event is published after commit.
     @discardableResult
     public func submit(token: String, answer: SurveyAnswer, now: Date = Date()) async throws -> (StoredResponse, StoredEvent) {
-        let (_, survey) = try await state(token: token, now: now)
+        let result = try await submitReturningState(token: token, answer: answer, now: now)
+        return (result.state.response ?? result.response, result.event)
+    }
+
+    /// What a submission leaves behind: the page state to show next, without reading it again.
+    public struct Submission: Sendable {
+        public var state: InvitationState
+        public var survey: SurveyDefinition
+        public var response: StoredResponse
+        public var event: StoredEvent
+    }
+
+    public func submitReturningState(token: String, answer: SurveyAnswer, now: Date = Date()) async throws -> Submission {
+        let (before, survey) = try await state(token: token, now: now)
         let valid = try answer.validated(for: survey)
         let hash = SurveyToken.hash(token)
         let (response, event) = try await batcher.write { db -> (StoredResponse, StoredEvent) in
@@ -163,7 +176,10 @@ public struct AnswerService: Sendable {
             return (stored, event)
         }
         await publisher.publish([event])
-        return (response, event)
+        var after = before
+        after.response = response
+        after.status = "answered"
+        return Submission(state: after, survey: survey, response: response, event: event)
     }
 
     static func appendEvent(_ db: Database, type: String, response: StoredResponse, invitationID: Int64, survey: SurveyDefinition, followUp: Bool) throws -> StoredEvent {

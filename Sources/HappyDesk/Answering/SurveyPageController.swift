@@ -65,9 +65,8 @@ public struct SurveyPageController: Sendable {
         }
         let form = FormDecoder.decode(String(buffer: body))
         let answer = try await htmlErrors { try SurveyAnswer.parse(form: form) }
-        try await htmlErrors { _ = try await answers.submit(token: token, answer: answer) }
-        let (state, survey) = try await htmlErrors { try await answers.state(token: token) }
-        return Self.html(SurveyPageView.render(token: token, state: state, survey: survey, preselected: nil, saved: true))
+        let submission = try await htmlErrors { try await answers.submitReturningState(token: token, answer: answer) }
+        return Self.html(SurveyPageView.render(token: token, state: submission.state, survey: submission.survey, preselected: nil, saved: true))
     }
 
     static func html(_ page: String, status: HTTPResponse.Status = .ok) -> Response {
@@ -101,11 +100,8 @@ enum SurveyPageView {
             }
             return ["band": band.rawValue, "active": band == activeBand, "factors": factors, "factorQuestion": survey.factorQuestion.text(locale)]
         }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: locale)
-        formatter.dateStyle = .long
-        formatter.timeStyle = .none
-        formatter.timeZone = TimeZone(identifier: "UTC")
+        let expires = state.expiresAt.formatted(
+            Date.FormatStyle(date: .long, time: .omitted, locale: Locale(identifier: locale), timeZone: TimeZone(identifier: "UTC") ?? .current))
         var context: [String: Any] = [
             "locale": locale,
             "token": token,
@@ -116,7 +112,7 @@ enum SurveyPageView {
             "noScore": current == nil,
             "saved": saved,
             "preselected": preselected != nil && preselected != state.response?.score,
-            "ui": UIStrings.forLocale(locale, expires: formatter.string(from: state.expiresAt)),
+            "ui": UIStrings.forLocale(locale, expires: expires),
             "answeredAt": state.response != nil,
         ]
         if let lost = survey.lostTime {

@@ -50,7 +50,7 @@ public enum Templates {
         .opts label{display:block;padding:.45rem .25rem;border-bottom:1px solid #eef0f3}.opts input{margin-right:.5rem}
         textarea{width:100%;font:inherit;padding:.5rem;border:1px solid #c5ccd6;border-radius:.4rem}
         button{font:inherit;font-weight:600;background:#1f5fbf;color:#fff;border:0;border-radius:.5rem;padding:.7rem 1.4rem;cursor:pointer}
-        .notice{background:#e6f6ec;border-left:4px solid #2e8b57;padding:.6rem .8rem;border-radius:.4rem}
+        .notice{background:#e6f6ec;border-left:4px solid #2e8b57;padding:.6rem .8rem;border-radius:.4rem}.info{background:#e8f0fc;border-color:#1f5fbf}
         .hint,.meta{color:#5a6472;font-size:.9rem}.error{background:#fdecec;border-left:4px solid #c0392b;padding:.6rem .8rem;border-radius:.4rem}
         @media (max-width:30rem){.scores{grid-template-columns:repeat(6,1fr)}}
         """
@@ -64,7 +64,7 @@ public enum Templates {
         <body><main>
         <h1>{{title}}</h1>
         {{#saved}}<p class="notice" role="status">{{ui.thanks}}</p>{{/saved}}
-        {{#preselected}}<p class="notice" role="status">{{ui.confirm}}</p>{{/preselected}}
+        {{#preselected}}<p class="notice info" role="status">{{ui.confirm}}</p>{{/preselected}}
         <form method="post" action="/s/{{token}}">
         <fieldset><legend id="q-score">{{question}}</legend>
         <div class="scores" role="radiogroup" aria-labelledby="q-score">

@@ -1,0 +1,2 @@
+-- GET /healthz: the ceiling, a route that does nothing.
+wrk.method = "GET"
