@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_PER_RUN="${1:-10}"
-BIN=.build/release/happydesk
+BIN="${HAPPYDESK_BIN:-.build/release/happydesk}"
 [ -x "$BIN" ] || swift build -c release --product happydesk
 WORK="$(mktemp -d)"
 PORT="${BENCH_PORT:-18181}"
