@@ -8,6 +8,7 @@ Prints "READY <port>" once listening. Every request is appended as a JSON line t
 """
 import argparse
 import json
+import signal
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -57,6 +58,8 @@ class Handler(BaseHTTPRequestHandler):
 
 def main():
     global args
+    # A parent that blocks SIGTERM (a Swift test runner may) passes the mask on; undo it so we can be stopped.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--log", required=True)

@@ -21,6 +21,7 @@ import email
 import email.policy
 import itertools
 import json
+import signal
 import socket
 import ssl
 import sys
@@ -111,6 +112,8 @@ def authenticator(server, session, envelope, mechanism, auth_data):
 
 def main():
     global args
+    # A parent that blocks SIGTERM (a Swift test runner may) passes the mask on; undo it so we can be stopped.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--log")

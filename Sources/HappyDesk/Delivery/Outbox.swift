@@ -18,4 +18,10 @@ public enum Outbox {
         )
         return db.lastInsertedRowID
     }
+
+    /// The channel a new message to a requester goes out on, given the configuration:
+    /// `email` with an SMTP URL, `webhook` with only a delivery webhook URL, else `file`.
+    public static func defaultChannel(settings: Settings) -> String {
+        settings.surveyChannel
+    }
 }
