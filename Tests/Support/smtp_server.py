@@ -106,7 +106,7 @@ def authenticator(server, session, envelope, mechanism, auth_data):
     if isinstance(auth_data, LoginPassword):
         user, password = args.auth.split(":", 1)
         if auth_data.login.decode() == user and auth_data.password.decode() == password:
-            return AuthResult(success=True)
+            return AuthResult(success=True, auth_data=auth_data)
     return AuthResult(success=False, handled=False)
 
 
