@@ -34,6 +34,29 @@ final class DeliveryWebhookTests: XCTestCase {
         XCTAssertEqual(status, "sent")
     }
 
+    func testAnalystReplyOnTheWebhookChannelIsPostedToTheDeliveryWebhook() async throws {
+        let dir = try makeTemporaryDirectory()
+        let listener = try PythonPeer(script: "http_listener.py", log: dir.appendingPathComponent("http.jsonl"))
+        let harness = try DeliveryHarness(directory: dir) { $0.deliveryWebhookURL = "http://127.0.0.1:\(listener.port)/ok/chat" }
+        let invitation = try await harness.invite(ticket: "INC-HOOK-REPLY")
+        try await harness.deliverAll()
+        try await harness.server.database.write { db in
+            let sealed = try Data.fetchOne(db, sql: "SELECT sealed_token FROM deliveries WHERE invitation_id = ?", arguments: [invitation.id])
+            try Outbox.enqueue(
+                db, invitationID: invitation.id, purpose: "reply", channel: Outbox.defaultChannel(settings: harness.server.settings),
+                sealedToken: sealed, payload: #"{"text":"Glad it works again!","author":"Sam Analyst"}"#, dueAt: Date(), now: Date()
+            )
+        }
+
+        try await harness.deliverAll()
+
+        let requests = await listener.waitForRecords(2)
+        let reply = try XCTUnwrap(try requests.last.flatMap { try JSONSerialization.jsonObject(with: Data($0.string("body").utf8)) as? [String: Any] })
+        XCTAssertEqual(reply["type"] as? String, "survey.reply")
+        XCTAssertEqual((reply["reply"] as? [String: Any])?["text"] as? String, "Glad it works again!")
+        XCTAssertEqual(reply["survey_url"] as? String, invitation.url)
+    }
+
     func testPayloadWebhookPostsTheBodyAndA500IsRetriedUntilDead() async throws {
         let dir = try makeTemporaryDirectory()
         let listener = try PythonPeer(script: "http_listener.py", log: dir.appendingPathComponent("http.jsonl"))

@@ -15,6 +15,8 @@ extension OutboxDispatcher {
             return await sendMail(job)
         case ("survey", "webhook"), ("reminder", "webhook"):
             return await postSurvey(job, now: now)
+        case ("reply", "webhook") where ReplyPayload.decode(job.payload) != nil:
+            return await postSurvey(job, now: now)
         case (_, "webhook"):
             return await postPayload(job, now: now)
         default:

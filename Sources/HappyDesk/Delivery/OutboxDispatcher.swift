@@ -72,6 +72,8 @@ public final class OutboxDispatcher: Sendable {
     /// Ends the sending threads once queued sends finish.
     public func shutdown() { pool.shutdown() }
 
+    deinit { pool.shutdown() }
+
     /// Expires invitations and queues due reminders; returns (expired, reminders queued).
     @discardableResult
     public func applyPolicy(now: Date = Date()) async throws -> (expired: Int, reminders: Int) {
