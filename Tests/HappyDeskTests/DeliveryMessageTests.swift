@@ -36,6 +36,17 @@ final class DeliveryMessageTests: XCTestCase {
         XCTAssertTrue(text.contains("Date: Thu, 01 Jan 1970 00:00:00 +0000\r\n"))
     }
 
+    func testDatesAreRFC5322InUTC() {
+        let expected: [(TimeInterval, String)] = [
+            (0, "Thu, 01 Jan 1970 00:00:00 +0000"), (1_795_000_000, "Wed, 18 Nov 2026 11:06:40 +0000"),
+            (951_782_400, "Tue, 29 Feb 2000 00:00:00 +0000"), (1_709_164_800, "Thu, 29 Feb 2024 00:00:00 +0000"),
+            (-86_400, "Wed, 31 Dec 1969 00:00:00 +0000"),
+        ]
+        for (seconds, text) in expected {
+            XCTAssertEqual(MIMEEncoding.date(Date(timeIntervalSince1970: seconds)), text)
+        }
+    }
+
     func testBackoffGrowsWithJitterAndIsCapped() {
         let backoff = Backoff(base: 30, max: 3600)
         XCTAssertEqual(backoff.delay(afterAttempt: 1, random: 0), 15)

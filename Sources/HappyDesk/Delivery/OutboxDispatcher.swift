@@ -126,14 +126,17 @@ public final class OutboxDispatcher: Sendable {
             let outcome = try await batcher.write { db in
                 try Outbox.record(db, job: job, result: result, startedAt: started, now: finished, maxAttempts: maxAttempts, backoff: backoff)
             }
-            let metadata: Logger.Metadata = [
-                "delivery": "\(job.deliveryID)", "invitation": "\(job.invitationID)", "purpose": "\(job.purpose)", "channel": "\(job.channel)",
-                "outcome": "\(outcome)", "detail": "\(result.detail)",
-            ]
+            // Metadata is built only when the level is enabled (it is an autoclosure): this runs per message.
+            func metadata() -> Logger.Metadata {
+                [
+                    "delivery": "\(job.deliveryID)", "invitation": "\(job.invitationID)", "purpose": "\(job.purpose)", "channel": "\(job.channel)",
+                    "outcome": "\(outcome)", "detail": "\(result.detail)",
+                ]
+            }
             switch outcome {
-            case "sent", "cancelled": logger.debug("delivery attempt", metadata: metadata)
-            case "retry": logger.notice("delivery failed, will retry", metadata: metadata)
-            default: logger.warning("delivery dead-lettered", metadata: metadata)
+            case "sent", "cancelled": logger.debug("delivery attempt", metadata: metadata())
+            case "retry": logger.notice("delivery failed, will retry", metadata: metadata())
+            default: logger.warning("delivery dead-lettered", metadata: metadata())
             }
         } catch {
             // The lease runs out and the row is sent again: at-least-once, recognisable by its Message-ID.

@@ -18,13 +18,15 @@ struct SurveyMailComposer: Sendable {
 
     func scoreURL(_ score: Int) -> String { "\(surveyURL)?score=\(score)" }
 
+    /// "20 December 2026" / "20. Dezember 2026" (UTC), without building a DateFormatter per email.
     var expiryText: String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: locale == "de" ? "de_DE" : "en_GB")
-        formatter.timeZone = TimeZone(secondsFromGMT: 0)
-        formatter.dateStyle = .long
-        formatter.timeStyle = .none
-        return formatter.string(from: job.expiresAt)
+        let t = UTCTime(job.expiresAt)
+        if locale == "de" {
+            let months = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"]
+            return "\(t.day). \(months[t.month - 1]) \(t.year)"
+        }
+        let months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+        return "\(t.day) \(months[t.month - 1]) \(t.year)"
     }
 
     var greeting: String {
