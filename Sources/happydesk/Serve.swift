@@ -12,6 +12,10 @@ struct Serve: AsyncParsableCommand {
     )
 
     @OptionGroup var storage: StorageOptions
+    @OptionGroup(title: "Delivery") var delivery: DeliveryOptions
+
+    @Flag(help: "Do not send from this process (run `happydesk outbox send` elsewhere). [env: HAPPYDESK_DELIVERY_DISABLED=1]")
+    var noDelivery = false
 
     @Option(help: ArgumentHelp("Address to listen on; 0.0.0.0 for all interfaces. [env: HAPPYDESK_HOST] (default: 127.0.0.1)", valueName: "host"))
     var host: String?
@@ -41,9 +45,7 @@ struct Serve: AsyncParsableCommand {
         settings.webhookSecret = webhookSecret ?? env("HAPPYDESK_WEBHOOK_SECRET")
         settings.secretKey = env("HAPPYDESK_SECRET_KEY")
         settings.secretKeyFile = secretKeyFile ?? env("HAPPYDESK_SECRET_KEY_FILE")
-        settings.smtpURL = env("HAPPYDESK_SMTP_URL")
-        settings.deliveryWebhookURL = env("HAPPYDESK_DELIVERY_WEBHOOK_URL")
-        if let dir = env("HAPPYDESK_OUTBOX_DIR") { settings.outboxDirectory = dir }
+        delivery.apply(to: &settings)
 
         let logger = bootstrapLogging(level: settings.logLevel)
         let server: HappyDeskServer
@@ -56,7 +58,15 @@ struct Serve: AsyncParsableCommand {
             logger.warning("HAPPYDESK_WEBHOOK_SECRET is not set: closures are accepted unsigned")
         }
         logger.info("happydesk listening", metadata: ["url": "http://\(settings.host):\(settings.port)", "database": "\(settings.databasePath)"])
-        let app = buildApplication(server)
+        var services: [DeliveryService] = []
+        if !noDelivery && env("HAPPYDESK_DELIVERY_DISABLED") == nil {
+            do {
+                services.append(DeliveryService(dispatcher: try OutboxDispatcher(server: server), logger: logger))
+            } catch {
+                fail("\(error)")
+            }
+        }
+        let app = buildApplication(server, services: services)
         try await app.runService()
     }
 }

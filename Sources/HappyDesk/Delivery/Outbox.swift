@@ -18,4 +18,11 @@ public enum Outbox {
         )
         return db.lastInsertedRowID
     }
+
+    /// The channel a new message to a requester (survey, reminder, reply) goes out on, given the
+    /// configuration: `email` with an SMTP URL, `webhook` with only a delivery webhook URL, else `file`.
+    /// A `reply` on `webhook` is posted to the delivery webhook URL as `{"type": "survey.reply", …}`.
+    public static func defaultChannel(settings: Settings) -> String {
+        settings.surveyChannel
+    }
 }

@@ -19,6 +19,8 @@ public struct Settings: Sendable {
     public var smtpURL: String?
     public var deliveryWebhookURL: String?
     public var logLevel = "info"
+    /// Sending: SMTP account, TLS, retries and concurrency (see docs/delivery.md).
+    public var delivery = DeliverySettings()
 
     public init(surveysDirectory: URL, migrationsDirectory: URL) {
         self.surveysDirectory = surveysDirectory

@@ -1,0 +1,40 @@
+import CCurl
+
+extension CurlEasy {
+    /// Posts `request.body`; any HTTP status comes back as a response (the caller decides what a 500
+    /// means), while connection, TLS and timeout failures throw `CurlError`.
+    public func post(_ request: HTTPPostRequest) throws(CurlError) -> HTTPPostResponse {
+        for header in request.headers where !Self.isSafeHeader(header.name, header.value) {
+            throw CurlError(code: Int(CURLE_BAD_FUNCTION_ARGUMENT.rawValue), message: "header \(header.name.debugDescription) contains a line break or a bad name")
+        }
+        reset()
+        set(CURLOPT_URL, request.url)
+        set(CURLOPT_PROTOCOLS_STR, "http,https")
+        set(CURLOPT_FOLLOWLOCATION, 0)
+        set(CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout * 1000))
+        set(CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000))
+        if let ca = request.caFile { set(CURLOPT_CAINFO, ca) }
+        set(CURLOPT_POST, 1)
+        _ = hd_curl_setopt_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count))
+        request.body.withUnsafeBufferPointer { bytes in
+            // COPYPOSTFIELDS copies the body, so it need not outlive this closure.
+            _ = hd_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
+        }
+        // An empty Expect stops curl waiting for "100 Continue" on larger bodies.
+        let headers = CurlStringList(request.headers.map { "\($0.name): \($0.value)" } + ["Expect:"])
+        set(CURLOPT_HTTPHEADER, headers)
+        let sink = ResponseSink(limit: request.maxResponseBytes)
+        _ = hd_curl_setopt_write_function(handle, ResponseSink.writeCallback)
+        _ = hd_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(sink).toOpaque())
+        let failure = withExtendedLifetime((headers, sink)) { perform() }
+        _ = hd_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, nil)
+        _ = hd_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, nil)
+        if let failure { throw failure }
+        return HTTPPostResponse(status: responseCode, body: sink.bytes, truncated: sink.truncated)
+    }
+
+    static func isSafeHeader(_ name: String, _ value: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ":") }
+            && !value.utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0 }
+    }
+}

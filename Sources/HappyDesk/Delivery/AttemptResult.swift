@@ -1,0 +1,55 @@
+import Curl
+
+/// What one send attempt came to, as recorded in `delivery_attempts`.
+public struct AttemptResult: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        case sent
+        /// Worth trying again later: connection refused, timeout, TLS handshake, 4xx SMTP, HTTP 5xx/429.
+        case transient
+        /// Will fail the same way every time: 5xx SMTP (e.g. unknown recipient), invalid address, HTTP 4xx.
+        case permanent
+        /// Not sent on purpose (the invitation was answered or expired first); no attempt is counted.
+        case cancelled
+    }
+
+    public var kind: Kind
+    /// The SMTP reply code or HTTP status, when the server answered.
+    public var statusCode: Int?
+    /// libcurl's CURLcode for transport failures.
+    public var curlCode: Int?
+    public var detail: String
+
+    public static func sent(status: Int?, _ detail: String) -> AttemptResult {
+        AttemptResult(kind: .sent, statusCode: status, curlCode: nil, detail: detail)
+    }
+
+    public static func permanent(_ detail: String, status: Int? = nil) -> AttemptResult {
+        AttemptResult(kind: .permanent, statusCode: status, curlCode: nil, detail: detail)
+    }
+
+    public static func cancelled(_ detail: String) -> AttemptResult {
+        AttemptResult(kind: .cancelled, statusCode: nil, curlCode: nil, detail: detail)
+    }
+
+    /// Classifies a failed SMTP transfer: a 5xx reply is final, anything else may pass later.
+    public static func smtpFailure(_ error: CurlError) -> AttemptResult {
+        let final = error.isPermanent || (error.responseCode.map { (500...599).contains($0) } ?? false)
+        return AttemptResult(kind: final ? .permanent : .transient, statusCode: error.responseCode, curlCode: error.code, detail: error.description)
+    }
+
+    /// Transport failures of a webhook POST are always worth retrying unless the URL itself is bad.
+    public static func httpFailure(_ error: CurlError) -> AttemptResult {
+        AttemptResult(kind: error.isPermanent ? .permanent : .transient, statusCode: error.responseCode, curlCode: error.code, detail: error.description)
+    }
+
+    /// 2xx is delivered; 408, 425, 429 and 5xx are retried; other statuses (incl. redirects, which are never followed) are final.
+    public static func httpStatus(_ status: Int, body: String) -> AttemptResult {
+        let snippet = body.count > 200 ? String(body.prefix(200)) + "…" : body
+        let detail = snippet.isEmpty ? "HTTP \(status)" : "HTTP \(status): \(MIMEEncoding.singleLine(snippet))"
+        switch status {
+        case 200...299: return .sent(status: status, detail)
+        case 408, 425, 429, 500...599: return AttemptResult(kind: .transient, statusCode: status, curlCode: nil, detail: detail)
+        default: return AttemptResult(kind: .permanent, statusCode: status, curlCode: nil, detail: detail)
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import GRDB
+
+/// A claimed outbox row with what sending needs from its invitation and ticket.
+public struct DeliveryJob: Sendable {
+    public var deliveryID: Int64
+    public var invitationID: Int64
+    public var purpose: String
+    public var channel: String
+    public var sealedToken: Data?
+    public var payload: String?
+    /// Attempts already recorded before this one.
+    public var attempts: Int
+    public var invitationStatus: String
+    public var surveyID: String
+    public var locale: String
+    public var requesterEmail: String
+    public var requesterName: String?
+    public var assigneeName: String?
+    public var ticketID: String
+    public var source: String
+    public var expiresAt: Date
+
+    init(row: Row) {
+        deliveryID = row["id"]
+        invitationID = row["invitation_id"]
+        purpose = row["purpose"]
+        channel = row["channel"]
+        sealedToken = row["sealed_token"]
+        payload = row["payload"]
+        attempts = row["attempts"]
+        invitationStatus = row["invitation_status"]
+        surveyID = row["survey"]
+        locale = row["locale"]
+        requesterEmail = row["requester_email"]
+        requesterName = row["requester_name"]
+        assigneeName = row["assignee_name"]
+        ticketID = row["ticket_id"]
+        source = row["source"]
+        expiresAt = row["expires_at"]
+    }
+
+    static let selectSQL = """
+        SELECT d.id, d.invitation_id, d.purpose, d.channel, d.sealed_token, d.payload, d.attempts,
+               i.status AS invitation_status, i.survey, i.locale, i.requester_email, i.requester_name, i.assignee_name,
+               i.expires_at, c.ticket_id, c.source
+        FROM deliveries d JOIN invitations i ON i.id = d.invitation_id JOIN closures c ON c.id = i.closure_id
+        """
+
+    /// A survey or reminder speaks to the requester about their survey; other purposes carry a payload.
+    var isSurveyMessage: Bool { purpose == "survey" || purpose == "reminder" }
+}

@@ -1,0 +1,33 @@
+import Foundation
+
+/// How the outbox sends: read from `HAPPYDESK_SMTP_*` / `HAPPYDESK_DELIVERY_*` by the CLI.
+/// Times are seconds so tests can shrink them to milliseconds.
+public struct DeliverySettings: Sendable {
+    /// `From:` header, `Name <address>` or a bare address.
+    public var smtpFrom = "IT Service Desk <happydesk@localhost>"
+    public var smtpUser: String?
+    public var smtpPassword: String?
+    /// PEM file of CAs to trust for the SMTP server (and HTTPS webhooks) instead of the system store.
+    public var smtpCAFile: String?
+    /// `required`, `opportunistic` or `off`; ignored for `smtps://`.
+    public var smtpTLS = "opportunistic"
+    /// Signs outgoing webhooks; falls back to `Settings.webhookSecret`.
+    public var webhookSecret: String?
+    /// Attempts before a row is dead-lettered.
+    public var maxAttempts = 8
+    /// Sends in flight at once, each on its own reused connection.
+    public var concurrency = 8
+    public var connectTimeout: Double = 10
+    public var timeout: Double = 30
+    /// First retry waits about this long, doubling each attempt up to `backoffMax`, with jitter.
+    public var backoffBase: Double = 30
+    public var backoffMax: Double = 3600
+    /// How often the service looks for due rows when idle.
+    public var pollInterval: Double = 1
+    /// How often invitations are expired and reminders queued.
+    public var policyInterval: Double = 60
+    /// Rows claimed per round.
+    public var batchSize = 256
+
+    public init() {}
+}

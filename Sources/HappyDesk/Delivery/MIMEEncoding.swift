@@ -1,0 +1,143 @@
+import Foundation
+
+/// The small pieces of RFC 2045/2047/5322 a survey email needs. Everything that goes into a header
+/// passes through here, so no value can carry a CR or LF into the header block.
+public enum MIMEEncoding {
+    /// Replaces every control character (CR, LF, TAB, NUL, …) with a space: header values are one line.
+    public static func singleLine(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
+            scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}" ? " " : scalar
+        }))
+    }
+
+    /// An unstructured header value (Subject): plain when printable ASCII, else RFC 2047 encoded words
+    /// of at most 75 characters, folded onto continuation lines, never splitting a character.
+    public static func unstructured(_ text: String, headerName: String) -> String {
+        let line = singleLine(text)
+        if line.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) && line.utf8.count + headerName.utf8.count + 2 <= 78 {
+            return line
+        }
+        return encodedWords(line)
+    }
+
+    /// A display name: atoms as they are, ASCII with specials quoted, anything else RFC 2047 encoded.
+    public static func phrase(_ text: String) -> String {
+        let line = singleLine(text)
+        let atext = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~ ".utf8)
+        if line.utf8.allSatisfy(atext.contains) { return line }
+        if line.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
+            return "\"" + line.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        return encodedWords(line)
+    }
+
+    /// `=?UTF-8?B?…?=` words separated by CRLF SP, each ≤ 75 characters.
+    static func encodedWords(_ text: String) -> String {
+        // 75 - len("=?UTF-8?B??=") = 63 base64 characters → at most 45 bytes of UTF-8 per word.
+        var words: [String] = []
+        var chunk: [UInt8] = []
+        for character in text {
+            let bytes = Array(String(character).utf8)
+            if chunk.count + bytes.count > 45, !chunk.isEmpty {
+                words.append(chunk.base64Word)
+                chunk = []
+            }
+            chunk.append(contentsOf: bytes)
+        }
+        if !chunk.isEmpty || words.isEmpty { words.append(chunk.base64Word) }
+        return words.joined(separator: "\r\n ")
+    }
+
+    /// Body text with every line ending as CRLF and no line over 998 bytes (RFC 5322 §2.1.1),
+    /// breaking long lines at a space where one exists.
+    public static func crlfLines(_ text: String, maxBytes: Int = 900) -> String {
+        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        var out: [String] = []
+        for line in normalized.split(separator: "\n", omittingEmptySubsequences: false) {
+            var rest = Substring(line)
+            while rest.utf8.count > maxBytes {
+                var cut = rest.startIndex
+                var bytes = 0
+                var lastSpace: String.Index?
+                for index in rest.indices {
+                    let size = rest[index].utf8.count
+                    if bytes + size > maxBytes { break }
+                    bytes += size
+                    cut = rest.index(after: index)
+                    if rest[index] == " " { lastSpace = index }
+                }
+                let end = lastSpace.map { $0 > rest.startIndex ? $0 : cut } ?? cut
+                out.append(String(rest[..<end]))
+                rest = rest[end...]
+                if rest.first == " " { rest = rest.dropFirst() }
+            }
+            out.append(String(rest))
+        }
+        return out.joined(separator: "\r\n")
+    }
+
+    /// Escapes text for HTML element content and double-quoted attributes.
+    public static func html(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// RFC 5322 date in UTC, e.g. `Sun, 22 Nov 2026 11:40:00 +0000`; English names whatever the locale.
+    public static func date(_ date: Date) -> String {
+        let t = UTCTime(date)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        return "\(days[t.weekday]), \(two(t.day)) \(months[t.month - 1]) \(t.year) \(two(t.hour)):\(two(t.minute)):\(two(t.second)) +0000"
+    }
+
+    static func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+}
+
+/// Calendar fields of a UTC instant by plain arithmetic: creating a Foundation `Calendar` or
+/// `DateFormatter` per email costs more than rendering the rest of the message.
+struct UTCTime {
+    var year: Int
+    /// 1–12.
+    var month: Int
+    var day: Int
+    var hour: Int
+    var minute: Int
+    var second: Int
+    /// 0 = Sunday.
+    var weekday: Int
+
+    init(_ date: Date) {
+        let seconds = Int(date.timeIntervalSince1970.rounded(.down))
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let rest = seconds - days * 86_400
+        hour = rest / 3600
+        minute = rest % 3600 / 60
+        second = rest % 60
+        weekday = ((days % 7) + 11) % 7  // 1970-01-01 was a Thursday
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        day = doy - (153 * mp + 2) / 5 + 1
+        month = mp < 10 ? mp + 3 : mp - 9
+        year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+    }
+}
+
+extension [UInt8] {
+    fileprivate var base64Word: String { "=?UTF-8?B?\(Data(self).base64EncodedString())?=" }
+}

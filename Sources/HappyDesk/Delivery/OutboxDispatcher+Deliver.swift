@@ -1,0 +1,97 @@
+import Foundation
+import Logging
+
+extension OutboxDispatcher {
+    /// Turns one row into a message on its channel and sends it; never throws, every failure is a result.
+    func deliver(_ job: DeliveryJob, now: Date) async -> AttemptResult {
+        if job.isSurveyMessage {
+            if ["answered", "expired", "skipped"].contains(job.invitationStatus) {
+                return .cancelled("invitation is \(job.invitationStatus)")
+            }
+            if job.expiresAt <= now { return .cancelled("invitation expired before it was sent") }
+        }
+        switch (job.purpose, job.channel) {
+        case ("survey", "email"), ("survey", "file"), ("reminder", "email"), ("reminder", "file"), ("reply", "email"), ("reply", "file"):
+            return await sendMail(job)
+        case ("survey", "webhook"), ("reminder", "webhook"):
+            return await postSurvey(job, now: now)
+        case ("reply", "webhook") where ReplyPayload.decode(job.payload) != nil:
+            return await postSurvey(job, now: now)
+        case (_, "webhook"):
+            return await postPayload(job, now: now)
+        default:
+            return .permanent("a '\(job.purpose)' delivery cannot go by \(job.channel)")
+        }
+    }
+
+    func surveyURL(_ job: DeliveryJob) -> String? {
+        guard let sealed = job.sealedToken, let token = try? vault.open(sealed) else { return nil }
+        return settings.surveyURL(token: token)
+    }
+
+    var messageDomain: String {
+        String(from.address.split(separator: "@").last ?? "happydesk.invalid")
+    }
+
+    /// A built message, or why none can be built (a final failure).
+    enum Composed {
+        case message(MailMessage)
+        case failure(AttemptResult)
+    }
+
+    func composeMail(_ job: DeliveryJob, now: Date) -> Composed {
+        guard let survey = catalog.survey(id: job.surveyID) else { return .failure(AttemptResult.permanent("survey '\(job.surveyID)' no longer exists")) }
+        guard let url = surveyURL(job) else { return .failure(AttemptResult.permanent("sealed survey token is missing or cannot be opened with this server's key")) }
+        let to: MailAddress
+        do {
+            to = try MailAddress(job.requesterEmail, name: job.requesterName)
+        } catch {
+            return .failure(AttemptResult.permanent("\(error)"))
+        }
+        let composer = SurveyMailComposer(survey: survey, job: job, surveyURL: url)
+        let content: SurveyMailComposer.Content
+        if job.purpose == "reply" {
+            guard let reply = ReplyPayload.decode(job.payload) else { return .failure(AttemptResult.permanent("reply payload must be JSON {\"text\": …, \"author\": …}")) }
+            content = composer.compose(replyText: reply.text, replyAuthor: reply.author)
+        } else {
+            content = composer.compose()
+        }
+        let domain = messageDomain
+        let messageID = MailMessage.messageID(invitationID: job.invitationID, purpose: job.purpose, deliveryID: job.deliveryID, domain: domain)
+        let original = job.purpose == "survey" ? nil : MailMessage.messageID(invitationID: job.invitationID, purpose: "survey", deliveryID: 0, domain: domain)
+        return .message(
+            MailMessage(from: from, to: to, subject: content.subject, messageID: messageID, inReplyTo: original, date: now, text: content.text, html: content.html)
+        )
+    }
+
+    func sendMail(_ job: DeliveryJob) async -> AttemptResult {
+        let message: MailMessage
+        switch composeMail(job, now: Date()) {
+        case .message(let built): message = built
+        case .failure(let failure): return failure
+        }
+        if job.channel == "file" {
+            let result = await files.send(message)
+            if result.kind == .sent, let url = surveyURL(job) {
+                logger.info(
+                    "no SMTP server configured: message written to the outbox folder",
+                    metadata: ["invitation": "\(job.invitationID)", "purpose": "\(job.purpose)", "file": "\(files.fileURL(for: message).path)", "survey_url": "\(url)"]
+                )
+            }
+            return result
+        }
+        guard let smtp else { return .permanent("email delivery needs HAPPYDESK_SMTP_URL; set it and run `happydesk outbox retry`") }
+        return await smtp.send(message)
+    }
+}
+
+/// The payload of a `reply` row, written by the stream step.
+struct ReplyPayload: Decodable {
+    var text: String
+    var author: String?
+
+    static func decode(_ payload: String?) -> ReplyPayload? {
+        guard let payload else { return nil }
+        return try? JSONDecoder().decode(ReplyPayload.self, from: Data(payload.utf8))
+    }
+}

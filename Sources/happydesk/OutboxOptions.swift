@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import HappyDesk
+
+/// Delivery flags of `happydesk serve` and `happydesk outbox send`; each reads a `HAPPYDESK_*` variable, a flag wins.
+struct DeliveryOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("SMTP server, smtp://host:587 or smtps://host:465; unset writes .eml files instead. [env: HAPPYDESK_SMTP_URL]", valueName: "url"))
+    var smtpURL: String?
+
+    @Option(help: ArgumentHelp("From address, 'Name <addr>' or addr. [env: HAPPYDESK_SMTP_FROM] (default: IT Service Desk <happydesk@localhost>)", valueName: "address"))
+    var smtpFrom: String?
+
+    @Option(help: ArgumentHelp("SMTP user name for AUTH. [env: HAPPYDESK_SMTP_USER]", valueName: "user"))
+    var smtpUser: String?
+
+    @Option(help: ArgumentHelp("SMTP password; prefer the variable over the flag. [env: HAPPYDESK_SMTP_PASSWORD]", valueName: "password"))
+    var smtpPassword: String?
+
+    @Option(help: ArgumentHelp("PEM CA bundle to trust for SMTP and webhook TLS. [env: HAPPYDESK_SMTP_CA_FILE]", valueName: "path"))
+    var smtpCAFile: String?
+
+    @Option(help: ArgumentHelp("STARTTLS on smtp:// URLs: required, opportunistic or off. [env: HAPPYDESK_SMTP_TLS] (default: opportunistic)", valueName: "mode"))
+    var smtpTLS: String?
+
+    @Option(help: ArgumentHelp("POST surveys as signed JSON here (used when no SMTP URL is set). [env: HAPPYDESK_DELIVERY_WEBHOOK_URL]", valueName: "url"))
+    var deliveryWebhookURL: String?
+
+    @Option(help: ArgumentHelp("Secret signing outgoing webhooks. [env: HAPPYDESK_DELIVERY_WEBHOOK_SECRET] (default: HAPPYDESK_WEBHOOK_SECRET)", valueName: "secret"))
+    var deliveryWebhookSecret: String?
+
+    @Option(help: ArgumentHelp("Attempts before a message is dead-lettered. [env: HAPPYDESK_DELIVERY_MAX_ATTEMPTS] (default: 8)", valueName: "n"))
+    var deliveryMaxAttempts: Int?
+
+    @Option(help: ArgumentHelp("Messages sent at once, each on a reused connection. [env: HAPPYDESK_DELIVERY_CONCURRENCY] (default: 8)", valueName: "n"))
+    var deliveryConcurrency: Int?
+
+    @Option(help: ArgumentHelp("Seconds one send may take before it counts as failed. [env: HAPPYDESK_DELIVERY_TIMEOUT] (default: 30)", valueName: "seconds"))
+    var deliveryTimeout: Double?
+
+    @Option(help: ArgumentHelp("Seconds before the first retry; doubles each attempt, with jitter. [env: HAPPYDESK_DELIVERY_BACKOFF] (default: 30)", valueName: "seconds"))
+    var deliveryBackoff: Double?
+
+    @Option(help: ArgumentHelp("Folder for .eml files when no SMTP URL is set. [env: HAPPYDESK_OUTBOX_DIR] (default: ./data/outbox)", valueName: "dir"))
+    var outboxDir: String?
+
+    func apply(to settings: inout Settings) {
+        settings.smtpURL = smtpURL ?? env("HAPPYDESK_SMTP_URL")
+        settings.deliveryWebhookURL = deliveryWebhookURL ?? env("HAPPYDESK_DELIVERY_WEBHOOK_URL")
+        if let dir = outboxDir ?? env("HAPPYDESK_OUTBOX_DIR") { settings.outboxDirectory = dir }
+        var delivery = settings.delivery
+        if let from = smtpFrom ?? env("HAPPYDESK_SMTP_FROM") { delivery.smtpFrom = from }
+        delivery.smtpUser = smtpUser ?? env("HAPPYDESK_SMTP_USER")
+        delivery.smtpPassword = smtpPassword ?? env("HAPPYDESK_SMTP_PASSWORD")
+        delivery.smtpCAFile = smtpCAFile ?? env("HAPPYDESK_SMTP_CA_FILE")
+        if let tls = smtpTLS ?? env("HAPPYDESK_SMTP_TLS") { delivery.smtpTLS = tls.lowercased() }
+        delivery.webhookSecret = deliveryWebhookSecret ?? env("HAPPYDESK_DELIVERY_WEBHOOK_SECRET")
+        delivery.maxAttempts = number("HAPPYDESK_DELIVERY_MAX_ATTEMPTS", flag: deliveryMaxAttempts, default: delivery.maxAttempts, range: 1...100)
+        delivery.concurrency = number("HAPPYDESK_DELIVERY_CONCURRENCY", flag: deliveryConcurrency, default: delivery.concurrency, range: 1...64)
+        delivery.timeout = seconds("HAPPYDESK_DELIVERY_TIMEOUT", flag: deliveryTimeout, default: delivery.timeout)
+        delivery.backoffBase = seconds("HAPPYDESK_DELIVERY_BACKOFF", flag: deliveryBackoff, default: delivery.backoffBase)
+        delivery.connectTimeout = min(delivery.connectTimeout, delivery.timeout)
+        settings.delivery = delivery
+    }
+
+    private func number(_ name: String, flag: Int?, default value: Int, range: ClosedRange<Int>) -> Int {
+        if let flag {
+            guard range.contains(flag) else { fail("\(name.lowercased()) must be from \(range.lowerBound) to \(range.upperBound), not \(flag)") }
+            return flag
+        }
+        guard let text = env(name) else { return value }
+        guard let parsed = Int(text), range.contains(parsed) else { fail("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'") }
+        return parsed
+    }
+
+    private func seconds(_ name: String, flag: Double?, default value: Double) -> Double {
+        if let flag {
+            guard flag > 0 else { fail("\(name) must be a positive number of seconds, not \(flag)") }
+            return flag
+        }
+        guard let text = env(name) else { return value }
+        guard let parsed = Double(text), parsed > 0 else { fail("\(name) must be a positive number of seconds, not '\(text)'") }
+        return parsed
+    }
+}
