@@ -17,9 +17,14 @@ final class StreamProbe: Sendable {
     private let writer = Mutex<WebSocketOutboundWriter?>(nil)
     private let task: Mutex<Task<WebSocketCloseFrame?, any Error>?> = Mutex(nil)
     private let ended = Mutex(false)
+    /// Event frames received so far, counted on arrival so waiting never re-parses megabytes of JSON.
+    private let eventCount = Mutex(0)
 
     /// Connects and returns once the upgrade succeeded.
-    static func connect(port: Int, path: String = "/api/v1/stream", token: String?, file: StaticString = #filePath, line: UInt = #line) async throws -> StreamProbe {
+    /// `pauseReading` makes a slow consumer: the client reads nothing for that long, so TCP backs up.
+    static func connect(
+        port: Int, path: String = "/api/v1/stream", token: String?, pauseReading: Duration? = nil, file: StaticString = #filePath, line: UInt = #line
+    ) async throws -> StreamProbe {
         let probe = StreamProbe()
         var configuration = WebSocketClientConfiguration()
         if let token { configuration.additionalHeaders[.authorization] = "Bearer \(token)" }
@@ -31,8 +36,12 @@ final class StreamProbe: Sendable {
             defer { probe.ended.withLock { $0 = true } }
             return try await WebSocketClient.connect(url: url, configuration: configuration, logger: logger) { inbound, outbound, _ in
                 probe.writer.withLock { $0 = outbound }
+                if let pauseReading { try await Task.sleep(for: pauseReading) }
                 for try await message in inbound.messages(maxSize: 1 << 20) {
-                    if case .text(let text) = message { probe.received.withLock { $0.append(text) } }
+                    if case .text(let text) = message {
+                        probe.received.withLock { $0.append(text) }
+                        if text.hasPrefix(#"{"id":"#) { probe.eventCount.withLock { $0 += 1 } }
+                    }
                 }
             }
         }
@@ -76,7 +85,7 @@ final class StreamProbe: Sendable {
     /// Waits until `count` events arrived.
     func waitForEvents(_ count: Int, timeout: Duration = .seconds(5), file: StaticString = #filePath, line: UInt = #line) async throws -> [[String: Any]] {
         let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline, events.count < count { try await Task.sleep(for: .milliseconds(5)) }
+        while ContinuousClock.now < deadline, eventCount.withLock({ $0 }) < count { try await Task.sleep(for: .milliseconds(2)) }
         let events = events
         XCTAssertGreaterThanOrEqual(events.count, count, "events: \(events)", file: file, line: line)
         return events
@@ -102,6 +111,15 @@ final class StreamProbe: Sendable {
     /// Waits for the connection to end (server-side close) and returns its close frame.
     func finished(timeout: Duration = .seconds(10)) async throws -> WebSocketCloseFrame? {
         guard let task = task.withLock({ $0 }) else { return nil }
+        let deadline = ContinuousClock.now + timeout
+        while !ended.withLock({ $0 }) {
+            if ContinuousClock.now > deadline {
+                XCTFail("the socket did not close within \(timeout)")
+                task.cancel()
+                return nil
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
         return try await task.value
     }
 }

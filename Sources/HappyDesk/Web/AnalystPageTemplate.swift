@@ -65,7 +65,7 @@ enum AnalystPageTemplate {
         if(manager){bar.appendChild(document.createTextNode(' '));var kb=el('button','ghost','Give kudos');kb.type='button';kb.onclick=function(){var v=ta.value.trim()||'Great work!';send({type:'kudos',response_id:id,text:v},function(ok){if(ok)ta.value='';});};bar.appendChild(kb);}
         c.appendChild(bar);
         var e=document.getElementById('empty');if(e)e.remove();feed.insertBefore(c,feed.firstChild);
-        fetch('/api/v1/responses/'+id+'/messages',{credentials:'same-origin'}).then(function(r){return r.json();}).then(function(d){(d.messages||[]).forEach(function(m){msg(c,{message_id:m.id,author:m.author,author_name:m.author_name,text:m.text});});}).catch(function(){});
+        // The replay from ?after=0 carries every message.created, so the thread builds itself from the stream.
         return c;}
         function msg(c,m){var th=c.querySelector('.thread');if(th.querySelector('[data-mid="'+m.message_id+'"]'))return;
         var p=el('p');p.dataset.mid=m.message_id;p.appendChild(el('span','who',(m.author==='analyst'?(m.author_name||'Analyst'):(m.author_name||'Requester'))+': '));p.appendChild(el('span',null,m.text));th.appendChild(p);}
