@@ -4,7 +4,7 @@
 SWIFT ?= swift
 RELEASE_BIN := .build/release/happydesk
 
-.PHONY: run test build deps bench demo format lint clean
+.PHONY: run test build deps bench bench-stream demo format lint clean
 
 deps:
 	@scripts/deps.sh
@@ -24,6 +24,11 @@ test:
 bench: build
 	@scripts/deps.sh bench
 	Benchmarks/run.sh
+
+# The analyst stream's latency benchmark alone (200 sockets, 500 responses/s).
+bench-stream: build
+	@scripts/deps.sh bench
+	REBUILD=0 Benchmarks/stream/run.sh
 
 format:
 	$(SWIFT) format --in-place --recursive Package.swift Sources Tests

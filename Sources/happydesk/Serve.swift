@@ -32,6 +32,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Key file sealing outbox tokens, created on first start. [env: HAPPYDESK_SECRET_KEY_FILE] (default: beside the database)", valueName: "path"))
     var secretKeyFile: String?
 
+    @Option(help: ArgumentHelp("Alert webhooks for negative (0–6) responses: 'group=url,…'; a bare URL or '*=url' is the default. Slack and Teams incoming webhooks work. [env: HAPPYDESK_ALERT_WEBHOOKS]", valueName: "list"))
+    var alertWebhooks: String?
+
+    @Option(help: ArgumentHelp("Webhook called with the ticket id when a requester says the issue is not solved. [env: HAPPYDESK_REOPEN_WEBHOOK_URL]", valueName: "url"))
+    var reopenWebhookURL: String?
+
+    @Option(help: ArgumentHelp("Events a stream socket may have waiting before it is disconnected as too slow. [env: HAPPYDESK_STREAM_BUFFER] (default: 1024)", valueName: "n"))
+    var streamBuffer: Int?
+
     func run() async throws {
         var settings = storage.settings()
         if let host = host ?? env("HAPPYDESK_HOST") { settings.host = host }
@@ -46,6 +55,17 @@ struct Serve: AsyncParsableCommand {
         settings.secretKey = env("HAPPYDESK_SECRET_KEY")
         settings.secretKeyFile = secretKeyFile ?? env("HAPPYDESK_SECRET_KEY_FILE")
         delivery.apply(to: &settings)
+        if let list = alertWebhooks ?? env("HAPPYDESK_ALERT_WEBHOOKS") {
+            do { settings.alertWebhooks = try Settings.parseAlertWebhooks(list) } catch { fail("\(error)") }
+        }
+        settings.reopenWebhookURL = reopenWebhookURL ?? env("HAPPYDESK_REOPEN_WEBHOOK_URL")
+        if let url = settings.reopenWebhookURL, URL(string: url)?.host == nil || !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+            fail("reopen webhook URL must be an http(s) URL, not '\(url)'")
+        }
+        if let text = streamBuffer.map(String.init) ?? env("HAPPYDESK_STREAM_BUFFER") {
+            guard let value = Int(text), (16...1_000_000).contains(value) else { fail("stream buffer must be a number from 16 to 1000000, not '\(text)'") }
+            settings.streamBufferLimit = value
+        }
 
         let logger = bootstrapLogging(level: settings.logLevel)
         let server: HappyDeskServer

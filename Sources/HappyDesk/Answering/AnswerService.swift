@@ -30,12 +30,15 @@ public struct AnswerService: Sendable {
     public let batcher: WriteBatcher
     public let catalog: SurveyCatalog
     public let publisher: any EventPublisher
+    /// Runs inside the saving transaction after the event is appended (alerts, reopen, follow-up flag).
+    public var followUp: FollowUpRules?
 
-    public init(reader: any DatabaseReader, batcher: WriteBatcher, catalog: SurveyCatalog, publisher: any EventPublisher) {
+    public init(reader: any DatabaseReader, batcher: WriteBatcher, catalog: SurveyCatalog, publisher: any EventPublisher, followUp: FollowUpRules? = nil) {
         self.reader = reader
         self.batcher = batcher
         self.catalog = catalog
         self.publisher = publisher
+        self.followUp = followUp
     }
 
     public func state(token: String, now: Date = Date()) async throws -> (InvitationState, SurveyDefinition) {
@@ -130,6 +133,7 @@ public struct AnswerService: Sendable {
         let (before, survey) = try await state(token: token, now: now)
         let valid = try answer.validated(for: survey)
         let hash = SurveyToken.hash(token)
+        let followUp = followUp
         let (response, event) = try await batcher.write { db -> (StoredResponse, StoredEvent) in
             // Re-read inside the transaction: the link may have expired or been answered meanwhile.
             let state = try check(try Self.load(db, hash: hash), now: now).0
@@ -173,6 +177,7 @@ public struct AnswerService: Sendable {
                 try db.execute(sql: "INSERT INTO response_factors (response_id, factor_id) VALUES (?, ?)", arguments: [stored.id, factor])
             }
             let event = try Self.appendEvent(db, type: type, response: stored, invitationID: state.invitationID, survey: survey, followUp: valid.factors.contains { $0.reopens })
+            try followUp?.apply(db, event: event, previous: state.response, survey: survey)
             return (stored, event)
         }
         await publisher.publish([event])

@@ -6,12 +6,41 @@ import Hummingbird
 /// A GET never records anything, because mail security scanners follow every link in an email.
 public struct SurveyPageController: Sendable {
     public let answers: AnswerService
+    /// The conversation with the analyst, shown under the answer (Stream/).
+    public let feedback: FeedbackActions?
 
-    public init(answers: AnswerService) { self.answers = answers }
+    public init(answers: AnswerService, feedback: FeedbackActions? = nil) {
+        self.answers = answers
+        self.feedback = feedback
+    }
 
     public func register(on router: some RouterMethods<AppRequestContext>) {
         router.get("/s/:token", use: show)
         router.post("/s/:token", use: submit)
+        router.post("/s/:token/messages", use: message)
+    }
+
+    /// The requester's answer back to an analyst's reply; it appears on the analyst's stream.
+    @Sendable func message(request: Request, context: AppRequestContext) async throws -> Response {
+        let token = context.parameters.get("token") ?? ""
+        guard let feedback else { throw AppError.notFound("no such page or endpoint").html() }
+        let body = try await JSONInput.body(request)
+        let isJSON = request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true
+        if isJSON {
+            struct Input: Decodable { var text: String?; var message: String? }
+            let input = try JSONInput.decode(Input.self, from: body)
+            let result = try await feedback.requesterMessage(token: token, text: input.text ?? input.message)
+            return try JSONBody.response(result, status: .created)
+        }
+        let form = FormDecoder.decode(String(buffer: body))
+        let text = form.first { $0.0 == "message" || $0.0 == "text" }?.1
+        _ = try await htmlErrors { try await feedback.requesterMessage(token: token, text: text) }
+        return Response(status: .seeOther, headers: [.location: "/s/\(token)#thread", .cacheControl: "no-store"])
+    }
+
+    func thread(_ state: InvitationState) async throws -> [ThreadMessage] {
+        guard feedback != nil else { return [] }
+        return try await ThreadStore.messages(answers.reader, responseID: state.response?.id)
     }
 
     @Sendable func show(request: Request, context: AppRequestContext) async throws -> Response {
@@ -24,7 +53,8 @@ public struct SurveyPageController: Sendable {
             }
             preselected = score
         }
-        let page = SurveyPageView.render(token: token, state: state, survey: survey, preselected: preselected, saved: false)
+        let page = SurveyPageView.render(
+            token: token, state: state, survey: survey, preselected: preselected, saved: false, thread: try await thread(state))
         return Self.html(page)
     }
 
@@ -66,7 +96,10 @@ public struct SurveyPageController: Sendable {
         let form = FormDecoder.decode(String(buffer: body))
         let answer = try await htmlErrors { try SurveyAnswer.parse(form: form) }
         let submission = try await htmlErrors { try await answers.submitReturningState(token: token, answer: answer) }
-        return Self.html(SurveyPageView.render(token: token, state: submission.state, survey: submission.survey, preselected: nil, saved: true))
+        return Self.html(
+            SurveyPageView.render(
+                token: token, state: submission.state, survey: submission.survey, preselected: nil, saved: true,
+                thread: try await thread(submission.state)))
     }
 
     static func html(_ page: String, status: HTTPResponse.Status = .ok) -> Response {
@@ -85,7 +118,9 @@ public struct SurveyPageController: Sendable {
 
 /// Builds the Mustache context of the survey page.
 enum SurveyPageView {
-    static func render(token: String, state: InvitationState, survey: SurveyDefinition, preselected: Int?, saved: Bool) -> String {
+    static func render(
+        token: String, state: InvitationState, survey: SurveyDefinition, preselected: Int?, saved: Bool, thread: [ThreadMessage] = []
+    ) -> String {
         let locale = state.locale
         let current = preselected ?? state.response?.score
         let activeBand = current.map { ScoreBand(score: $0) }
@@ -123,6 +158,14 @@ enum SurveyPageView {
         }
         if let comment = survey.comment {
             context["comment"] = ["question": comment.text(locale), "text": state.response?.comment ?? ""]
+        }
+        if !thread.isEmpty {
+            context["thread"] = [
+                "messages": thread.map { message -> [String: Any] in
+                    let name = message.author == "analyst" ? (message.author_name ?? "Service desk") : (message.author_name ?? "You")
+                    return ["name": name, "text": message.text, "mine": message.author == "requester", "at": ISO8601.format(message.created_at)]
+                },
+            ] as [String: Any]
         }
         return Templates.render(context, "survey")
     }

@@ -45,3 +45,42 @@ public struct NoEventPublisher: EventPublisher {
     public init() {}
     public func publish(_ events: [StoredEvent]) async {}
 }
+
+extension StoredEvent {
+    init(row: Row) {
+        self.init(
+            id: row["id"], type: row["type"], responseID: row["response_id"], invitationID: row["invitation_id"],
+            assigneeID: row["assignee_id"], payload: row["payload"], createdAt: row["created_at"]
+        )
+    }
+}
+
+extension EventLog {
+    /// The most events one replay page returns.
+    public static let pageLimit = 500
+
+    static func fetch(_ db: Database, sql: String, arguments: StatementArguments) throws -> [StoredEvent] {
+        try Row.fetchAll(db, sql: sql, arguments: arguments).map(StoredEvent.init(row:))
+    }
+
+    /// Events after `after` that `user` may see, oldest first: the replay behind `?after=`.
+    public static func events(_ db: Database, after: Int64, for user: AuthenticatedUser, limit: Int = pageLimit) throws -> [StoredEvent] {
+        let visible = user.visibilitySQL
+        var arguments: StatementArguments = [after]
+        arguments += visible.arguments
+        arguments += [limit]
+        return try fetch(
+            db,
+            sql: """
+                SELECT e.* FROM events e JOIN invitations i ON i.id = e.invitation_id
+                WHERE e.id > ? AND \(visible.sql) ORDER BY e.id LIMIT ?
+                """,
+            arguments: arguments
+        )
+    }
+
+    /// The newest event id, visible or not: where a client with nothing to replay starts.
+    public static func lastID(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT max(id) FROM events") ?? 0
+    }
+}

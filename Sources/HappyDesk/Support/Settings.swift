@@ -21,6 +21,12 @@ public struct Settings: Sendable {
     public var logLevel = "info"
     /// Sending: SMTP account, TLS, retries and concurrency (see docs/delivery.md).
     public var delivery = DeliverySettings()
+    /// Alert webhooks for negative responses, by assignment group; the key `*` is the default.
+    public var alertWebhooks: [String: String] = [:]
+    /// Called with the ticket id when a requester says the issue is not solved.
+    public var reopenWebhookURL: String?
+    /// Events a stream socket may have waiting before it is disconnected as too slow.
+    public var streamBufferLimit = 1024
 
     public init(surveysDirectory: URL, migrationsDirectory: URL) {
         self.surveysDirectory = surveysDirectory
@@ -37,6 +43,46 @@ public struct Settings: Sendable {
         if deliveryWebhookURL?.isEmpty == false { return "webhook" }
         return "file"
     }
+
+    /// The alert webhook for a group: its own, else the default (`*`), else none.
+    public func alertWebhook(group: String?) -> String? {
+        if let group, let url = alertWebhooks[group] { return url }
+        return alertWebhooks["*"]
+    }
+
+    /// Parses `HAPPYDESK_ALERT_WEBHOOKS`: `group=url,…`; a bare URL (or `*=url`) is the default.
+    public static func parseAlertWebhooks(_ text: String) throws -> [String: String] {
+        var result: [String: String] = [:]
+        for item in text.split(separator: ",") {
+            let entry = item.trimmingCharacters(in: .whitespaces)
+            if entry.isEmpty { continue }
+            var group = "*"
+            var url = entry
+            if entry.hasPrefix("http://") || entry.hasPrefix("https://") {
+                url = entry
+            } else if let eq = entry.firstIndex(of: "=") {
+                group = entry[..<eq].trimmingCharacters(in: .whitespaces)
+                url = entry[entry.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            } else {
+                throw StartupError("alert webhook '\(entry)' must be group=https://… or a URL")
+            }
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil, !group.isEmpty else {
+                throw StartupError("alert webhook for '\(group)' must be an http(s) URL, not '\(url)'")
+            }
+            result[group] = url
+        }
+        return result
+    }
+
+    /// The analyst page, linked from alerts.
+    public var analystPageURL: String? {
+        var base = publicURL
+        while base.hasSuffix("/") { base.removeLast() }
+        return base.isEmpty ? nil : "\(base)/analyst"
+    }
+
+    /// Cookies get `Secure` when the service is reached over https.
+    public var secureCookies: Bool { publicURL.lowercased().hasPrefix("https://") }
 
     public func surveyURL(token: SurveyToken) -> String {
         var base = publicURL

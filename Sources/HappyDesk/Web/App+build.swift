@@ -13,6 +13,8 @@ public struct HappyDeskServer: Sendable {
     public let catalog: SurveyCatalog
     public let vault: TokenVault
     public let publisher: any EventPublisher
+    /// The in-process fan-out behind `/api/v1/stream`; it is also `publisher`, forwarding to any publisher given to `open`.
+    public let hub: StreamHub
     public let logger: Logger
 
     /// Loads the surveys, opens and migrates the database and the key: every start-up error is a `StartupError`
@@ -28,9 +30,11 @@ public struct HappyDeskServer: Sendable {
         let applied = try AppDatabase.migrate(database, directory: settings.migrationsDirectory)
         if !applied.isEmpty { logger.info("applied migrations", metadata: ["migrations": "\(applied.joined(separator: ", "))"]) }
         let vault = try TokenVault.load(base64: settings.secretKey, keyFile: settings.resolvedSecretKeyFile)
+        let hub = StreamHub(bufferLimit: settings.streamBufferLimit, forwardTo: publisher ?? NoEventPublisher(), logger: logger)
+        try hub.attach(database)
         return HappyDeskServer(
             settings: settings, database: database, batcher: WriteBatcher(writer: database), catalog: catalog, vault: vault,
-            publisher: publisher ?? NoEventPublisher(), logger: logger
+            publisher: hub, hub: hub, logger: logger
         )
     }
 
@@ -41,7 +45,11 @@ public struct HappyDeskServer: Sendable {
     public var users: UserStore { UserStore(writer: database) }
 
     public var answers: AnswerService {
-        AnswerService(reader: database, batcher: batcher, catalog: catalog, publisher: publisher)
+        AnswerService(reader: database, batcher: batcher, catalog: catalog, publisher: publisher, followUp: FollowUpRules(settings: settings))
+    }
+
+    public var feedback: FeedbackActions {
+        FeedbackActions(batcher: batcher, catalog: catalog, settings: settings, publisher: publisher)
     }
 }
 
@@ -65,7 +73,13 @@ public func buildRouter(_ server: HappyDeskServer) -> Router<AppRequestContext> 
     ).register(on: router)
 
     // Answering: the requester's survey page.
-    SurveyPageController(answers: server.answers).register(on: router)
+    SurveyPageController(answers: server.answers, feedback: server.feedback).register(on: router)
+
+    // Stream: the analyst's live feed, replies, acknowledgements and kudos; the analyst page and its sign-in.
+    StreamController(reader: server.database, hub: server.hub, actions: server.feedback, users: server.users, catalog: server.catalog)
+        .register(on: router)
+    LoginController(users: server.users, secureCookies: server.settings.secureCookies).register(on: router)
+    AnalystPage(users: server.users, catalog: server.catalog).register(on: router)
 
     return router
 }
@@ -75,7 +89,8 @@ public func buildApplication(_ server: HappyDeskServer, services: [any Service] 
     let router = buildRouter(server)
     var app = Application(
         router: router,
-        server: .http1WebSocketUpgrade(webSocketRouter: router),
+        // Frames up to 1 MB reach the stream, which answers anything over its own 64 KB limit with an error frame.
+        server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(ws: .init(maxFrameSize: 1 << 20))),
         configuration: .init(address: .hostname(server.settings.host, port: server.settings.port), serverName: "happydesk"),
         logger: server.logger
     )

@@ -52,6 +52,7 @@ public enum Templates {
         button{font:inherit;font-weight:600;background:#1f5fbf;color:#fff;border:0;border-radius:.5rem;padding:.7rem 1.4rem;cursor:pointer}
         .notice{background:#e6f6ec;border-left:4px solid #2e8b57;padding:.6rem .8rem;border-radius:.4rem}.info{background:#e8f0fc;border-color:#1f5fbf}
         .hint,.meta{color:#5a6472;font-size:.9rem}.error{background:#fdecec;border-left:4px solid #c0392b;padding:.6rem .8rem;border-radius:.4rem}
+        #thread{margin-top:1rem}.msg{white-space:pre-wrap;border-left:3px solid #c5ccd6;padding-left:.6rem}.msg.mine{border-color:#1f5fbf}
         @media (max-width:30rem){.scores{grid-template-columns:repeat(6,1fr)}}
         """
 
@@ -86,6 +87,11 @@ public enum Templates {
         <button type="submit">{{ui.submit}}</button>
         {{#answeredAt}}<p class="meta">{{ui.editable}}</p>{{/answeredAt}}
         </form>
+        {{#thread}}<section class="card" id="thread"><h2>Your conversation</h2>
+        {{#messages}}<p class="msg{{#mine}} mine{{/mine}}"><b>{{name}}</b> <span class="meta">{{at}}</span><br>{{text}}</p>{{/messages}}
+        <form method="post" action="/s/{{token}}/messages"><p><label class="q" for="message">Answer back</label><br>
+        <textarea id="message" name="message" rows="3" maxlength="5000" required></textarea></p><button type="submit">Send message</button></form>
+        </section>{{/thread}}
         </main>
         <script>
         document.querySelectorAll('input[name=score]').forEach(function(r){r.addEventListener('change',function(){

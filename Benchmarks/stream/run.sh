@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Stream benchmark: submission-to-delivery latency (p50/p99) with 200 connected analyst sockets while
+# responses arrive at 500/s. Builds the release binary, serves a fresh database on a free port, prints one
+# JSON line of results. Tunables: SOCKETS, RATE, DURATION (seconds), ANALYSTS, MANAGERS.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SOCKETS=${SOCKETS:-200} RATE=${RATE:-500} DURATION=${DURATION:-10} ANALYSTS=${ANALYSTS:-100} MANAGERS=${MANAGERS:-10}
+python3 -c "import websockets" 2>/dev/null || python3 -m pip install -q websockets
+[ -x .build/release/happydesk ] && [ "${REBUILD:-1}" = 0 ] || swift build -c release --product happydesk >&2
+BIN=.build/release/happydesk
+work=$(mktemp -d)
+trap 'kill "${server_pid:-0}" 2>/dev/null || true; wait "${server_pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+export HAPPYDESK_DATABASE="$work/bench.sqlite" HAPPYDESK_OUTBOX_DIR="$work/outbox" HAPPYDESK_LOG_LEVEL=warning
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+$BIN migrate >/dev/null
+: >"$work/users"
+for i in $(seq 1 "$ANALYSTS"); do
+  token=$($BIN users add --name "Analyst $i" --email "analyst$i@example.com" --role analyst --assignee-id "a$i" | sed -n 's/^API token (shown once): //p')
+  echo "analyst a$i $token" >>"$work/users"
+done
+for i in $(seq 1 "$MANAGERS"); do
+  token=$($BIN users add --name "Manager $i" --email "manager$i@example.com" --role manager | sed -n 's/^API token (shown once): //p')
+  echo "manager - $token" >>"$work/users"
+done
+HAPPYDESK_PORT=$port $BIN serve >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+python3 Benchmarks/stream/bench.py --url "http://127.0.0.1:$port" --users "$work/users" \
+  --sockets "$SOCKETS" --rate "$RATE" --seconds "$DURATION"

@@ -1,0 +1,51 @@
+import Foundation
+import Hummingbird
+
+/// Browser sign-in for `/analyst`: the form posts the user's API token once; the answer is an HttpOnly,
+/// SameSite=Strict session cookie (Secure when the public URL is https), so the token never lives in
+/// the page's JavaScript or storage.
+public struct LoginController: Sendable {
+    public let users: UserStore
+    public let secureCookies: Bool
+
+    public init(users: UserStore, secureCookies: Bool) {
+        self.users = users
+        self.secureCookies = secureCookies
+    }
+
+    public func register(on router: Router<AppRequestContext>) {
+        router.post("/analyst/login", use: login)
+        router.post("/analyst/logout", use: logout)
+    }
+
+    @Sendable func login(request: Request, context: AppRequestContext) async throws -> Response {
+        let body = try await JSONInput.body(request, limit: 4096)
+        let form = FormDecoder.decode(String(buffer: body))
+        let token = (form.first { $0.0 == "token" }?.1 ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let started = try await users.startSession(token: token) else {
+            context.logger.notice("analyst login failed")
+            return AnalystPage.response(AnalystPage.login(error: "That token is unknown or revoked. Ask an admin for a new one: happydesk users add …"), status: .unauthorized)
+        }
+        let (user, session) = started
+        context.logger.info("analyst signed in", metadata: ["user": "\(user.id)"])
+        var response = Response(status: .seeOther, headers: [.location: "/analyst", .cacheControl: "no-store"])
+        response.setCookie(
+            try Cookie.validated(
+                name: AuthMiddleware.cookieName, value: session, maxAge: Int(users.sessionLifetime), path: "/",
+                secure: secureCookies, httpOnly: true, sameSite: .strict
+            )
+        )
+        return response
+    }
+
+    @Sendable func logout(request: Request, context: AppRequestContext) async throws -> Response {
+        if let session = request.cookies[AuthMiddleware.cookieName]?.value {
+            try await users.endSession(session)
+        }
+        var response = Response(status: .seeOther, headers: [.location: "/analyst", .cacheControl: "no-store"])
+        response.setCookie(
+            try Cookie.validated(name: AuthMiddleware.cookieName, value: "", maxAge: 0, path: "/", secure: secureCookies, httpOnly: true, sameSite: .strict)
+        )
+        return response
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import GRDB
+
+/// What analysts, managers and requesters do on a response: reply, acknowledge, give kudos, answer back.
+///
+/// Each action writes its row, its event and (for replies) its outbox row in one transaction, then
+/// publishes the event after commit, so the stream never shows something that was not saved.
+public struct FeedbackActions: Sendable {
+    public let batcher: WriteBatcher
+    public let catalog: SurveyCatalog
+    public let settings: Settings
+    public let publisher: any EventPublisher
+
+    public init(batcher: WriteBatcher, catalog: SurveyCatalog, settings: Settings, publisher: any EventPublisher) {
+        self.batcher = batcher
+        self.catalog = catalog
+        self.settings = settings
+        self.publisher = publisher
+    }
+
+    /// The outbox channel for replies: email when SMTP is configured, else a `.eml` file (a chat
+    /// webhook has no thread to answer into).
+    var replyChannel: String {
+        let channel = settings.surveyChannel
+        return channel == "webhook" ? "file" : channel
+    }
+
+    /// An analyst's (or manager's) reply: saved to the thread, queued as an email to the requester.
+    public func reply(by user: AuthenticatedUser, responseID: Int64, text: String?, now: Date = Date()) async throws -> ActionResult {
+        let text = try FeedbackText.validated(text)
+        let channel = replyChannel
+        let (result, event) = try await batcher.write { db -> (ActionResult, StoredEvent) in
+            let access = try ResponseAccess.load(db, responseID: responseID, user: user)
+            try db.execute(
+                sql: """
+                    INSERT INTO messages (response_id, invitation_id, author_kind, author_user_id, author_name, text, created_at)
+                    VALUES (?, ?, 'analyst', ?, ?, ?, ?)
+                    """,
+                arguments: [responseID, access.invitationID, user.id, user.name, text, now]
+            )
+            let messageID = db.lastInsertedRowID
+            let sealed = try Data.fetchOne(
+                db, sql: "SELECT sealed_token FROM deliveries WHERE invitation_id = ? AND purpose = 'survey' ORDER BY id LIMIT 1",
+                arguments: [access.invitationID]
+            )
+            let payload = try Self.json(["text": text, "author": user.name])
+            try Outbox.enqueue(db, invitationID: access.invitationID, purpose: "reply", channel: channel, sealedToken: sealed, payload: payload, dueAt: now, now: now)
+            let event = try Self.appendMessage(db, access: access, messageID: messageID, author: "analyst", authorName: user.name, text: text, now: now)
+            return (ActionResult(response_id: responseID, message_id: messageID, event_id: event.id), event)
+        }
+        await publisher.publish([event])
+        return result
+    }
+
+    /// The requester's answer back, from their survey page; it appears on the analyst's stream.
+    public func requesterMessage(token: String, text: String?, now: Date = Date()) async throws -> ActionResult {
+        let text = try FeedbackText.validated(text, field: "message")
+        guard SurveyToken.looksValid(token) else { throw AnswerService.unknownLink }
+        let hash = SurveyToken.hash(token)
+        let catalog = catalog
+        let (result, event) = try await batcher.write { db -> (ActionResult, StoredEvent) in
+            guard let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT i.status, i.expires_at, r.id AS rid FROM invitations i LEFT JOIN responses r ON r.invitation_id = i.id
+                    WHERE i.token_hash = ?
+                    """,
+                arguments: [hash]
+            ), (row["status"] as String?) != "skipped" else { throw AnswerService.unknownLink }
+            guard (row["expires_at"] as Date? ?? now) > now else {
+                throw AppError(.gone, code: "expired", "This survey link has expired, so messages can no longer be sent.")
+            }
+            guard let responseID: Int64 = row["rid"], let access = try ResponseAccess.load(db, responseID: responseID) else {
+                throw AppError(.conflict, code: "no_response", "Please answer the survey first; then you can write to the analyst.")
+            }
+            let anonymous = catalog.survey(id: access.surveyID)?.anonymous ?? false
+            let name = anonymous ? nil : access.requesterName
+            try db.execute(
+                sql: """
+                    INSERT INTO messages (response_id, invitation_id, author_kind, author_user_id, author_name, text, created_at)
+                    VALUES (?, ?, 'requester', NULL, ?, ?, ?)
+                    """,
+                arguments: [responseID, access.invitationID, name, text, now]
+            )
+            let messageID = db.lastInsertedRowID
+            let event = try Self.appendMessage(db, access: access, messageID: messageID, author: "requester", authorName: name, text: text, now: now)
+            return (ActionResult(response_id: responseID, message_id: messageID, event_id: event.id), event)
+        }
+        await publisher.publish([event])
+        return result
+    }
+
+    /// Marks a response handled: clears its follow-up flag.
+    public func acknowledge(by user: AuthenticatedUser, responseID: Int64, now: Date = Date()) async throws -> ActionResult {
+        try await batcher.write { db -> ActionResult in
+            _ = try ResponseAccess.load(db, responseID: responseID, user: user)
+            try db.execute(
+                sql: """
+                    INSERT INTO response_follow_ups (response_id, needed, handled_at, handled_by) VALUES (?, 0, ?, ?)
+                    ON CONFLICT (response_id) DO UPDATE SET needed = 0, handled_at = excluded.handled_at, handled_by = excluded.handled_by
+                    """,
+                arguments: [responseID, now, user.id]
+            )
+            return ActionResult(response_id: responseID, handled_at: now)
+        }
+    }
+
+    /// A manager's recognition on a response, shown to the analyst it credits.
+    public func kudos(by user: AuthenticatedUser, responseID: Int64, text: String?, now: Date = Date()) async throws -> ActionResult {
+        guard user.seesEverything else { throw AppError(.forbidden, code: "forbidden", "only managers and admins can give kudos") }
+        let text = try FeedbackText.validated(text)
+        let (result, event) = try await batcher.write { db -> (ActionResult, StoredEvent) in
+            let access = try ResponseAccess.load(db, responseID: responseID, user: user)
+            try db.execute(
+                sql: "INSERT INTO kudos (response_id, from_user_id, from_name, text, created_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [responseID, user.id, user.name, text, now]
+            )
+            let kudosID = db.lastInsertedRowID
+            let body = KudosEvent(
+                kudos_id: kudosID, response_id: responseID, invitation_id: access.invitationID, ticket_id: access.ticketID, from_name: user.name,
+                text: text, assignee_id: access.assigneeID, assignee_name: access.assigneeName, assignee_email: access.assigneeEmail, created_at: now
+            )
+            let event = try EventLog.append(
+                db, type: StreamEventType.kudosCreated, responseID: responseID, invitationID: access.invitationID,
+                assigneeID: access.assigneeID ?? access.assigneeEmail, payload: body, at: now
+            )
+            return (ActionResult(response_id: responseID, kudos_id: kudosID, event_id: event.id), event)
+        }
+        await publisher.publish([event])
+        return result
+    }
+
+    static func appendMessage(
+        _ db: Database, access: ResponseAccess, messageID: Int64, author: String, authorName: String?, text: String, now: Date
+    ) throws -> StoredEvent {
+        let body = MessageEvent(
+            message_id: messageID, response_id: access.responseID, invitation_id: access.invitationID, ticket_id: access.ticketID,
+            author: author, author_name: authorName, text: text, assignee_id: access.assigneeID, assignee_email: access.assigneeEmail, created_at: now
+        )
+        return try EventLog.append(
+            db, type: StreamEventType.messageCreated, responseID: access.responseID, invitationID: access.invitationID,
+            assigneeID: access.assigneeID ?? access.assigneeEmail, payload: body, at: now
+        )
+    }
+
+    static func json(_ object: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(object), as: UTF8.self)
+    }
+}

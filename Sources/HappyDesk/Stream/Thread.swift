@@ -1,0 +1,38 @@
+import Foundation
+import GRDB
+
+/// One message of a response's conversation, as the survey page and the analyst page show it.
+public struct ThreadMessage: Sendable, Equatable, Codable {
+    public var id: Int64
+    /// `analyst` or `requester`.
+    public var author: String
+    public var author_name: String?
+    public var text: String
+    public var created_at: Date
+}
+
+/// Reads the conversation on a response.
+public enum ThreadStore {
+    public static func messages(_ db: Database, responseID: Int64) throws -> [ThreadMessage] {
+        try Row.fetchAll(
+            db, sql: "SELECT id, author_kind, author_name, text, created_at FROM messages WHERE response_id = ? ORDER BY id",
+            arguments: [responseID]
+        ).map { row in
+            ThreadMessage(id: row["id"], author: row["author_kind"], author_name: row["author_name"], text: row["text"], created_at: row["created_at"])
+        }
+    }
+
+    /// The thread for a survey link, hiding nothing: it is the requester's own conversation.
+    public static func messages(_ reader: any DatabaseReader, responseID: Int64?) async throws -> [ThreadMessage] {
+        guard let responseID else { return [] }
+        return try await reader.read { db in try messages(db, responseID: responseID) }
+    }
+
+    /// The thread for a signed-in user, with the same access rule as the stream.
+    public static func messages(_ reader: any DatabaseReader, responseID: Int64, user: AuthenticatedUser) async throws -> [ThreadMessage] {
+        try await reader.read { db in
+            _ = try ResponseAccess.load(db, responseID: responseID, user: user)
+            return try messages(db, responseID: responseID)
+        }
+    }
+}
