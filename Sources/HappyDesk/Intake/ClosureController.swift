@@ -80,7 +80,7 @@ public struct ClosureController: Sendable {
             } else {
                 try verifier.verify(header: ours, body: body.readableBytesView)
             }
-        } catch let error as SignatureVerifier.Failure {
+        } catch {
             throw AppError(.unauthorized, code: "bad_signature", error.description)
         }
     }
