@@ -67,6 +67,10 @@ public func buildRouter(_ server: HappyDeskServer) -> Router<AppRequestContext> 
     // Answering: the requester's survey page.
     SurveyPageController(answers: server.answers).register(on: router)
 
+    // Dashboard: managers' live view and metrics API.
+    DashboardController(builder: DashboardBuilder(store: DashboardStore(reader: server.database), catalog: server.catalog), users: server.users)
+        .register(on: router)
+
     return router
 }
 
