@@ -61,7 +61,7 @@ struct DashboardFixture {
                         service, status, created_at, sent_at, expires_at)
                     VALUES (?, ?, ?, ?, 'en', 'ann@example.com', 'a7', ?, ?, ?, ?, ?, ?, '2027-12-31 00:00:00.000')
                     """,
-                arguments: [closureID, kind, kind, hash, assignee, group, service, invitationStatus, at, sentAt, at])
+                arguments: [closureID, kind, kind, hash, assignee, group, service, invitationStatus, at, sentAt])
             guard let score else { return nil }
             let invitationID = db.lastInsertedRowID
             try db.execute(

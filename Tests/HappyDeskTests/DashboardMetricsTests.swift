@@ -145,14 +145,14 @@ final class DashboardMetricsTests: XCTestCase {
                 SELECT dim, value, day, kind, count(*), sum(score >= 9), sum(score <= 6), count(lost_minutes), COALESCE(sum(lost_minutes), 0)
                 FROM dashboard_response_dims WHERE value IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
                 """)
-            XCTAssertEqual(stored, recount)
+            XCTAssertEqual(stored.map { Array($0.databaseValues) }, recount.map { Array($0.databaseValues) })
             let storedFactors = try Row.fetchAll(db, sql: "SELECT dim, value, day, kind, band, factor_id, picks FROM dashboard_factor_daily WHERE picks <> 0 ORDER BY 1, 2, 3, 4, 5, 6")
             let recountFactors = try Row.fetchAll(db, sql: """
                 SELECT d.dim, d.value, d.day, d.kind, CASE WHEN d.score >= 9 THEN 'positive' WHEN d.score >= 7 THEN 'neutral' ELSE 'negative' END, f.factor_id, count(*)
                 FROM dashboard_response_dims d JOIN response_factors f ON f.response_id = d.response_id
                 WHERE d.dim <> 'lost' AND d.value IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
                 """)
-            XCTAssertEqual(storedFactors, recountFactors)
+            XCTAssertEqual(storedFactors.map { Array($0.databaseValues) }, recountFactors.map { Array($0.databaseValues) })
         }
     }
 
