@@ -21,6 +21,16 @@ test:
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+# make demo: a demo database with 20,000 realistic responses, its dashboard file, a manager token, then the server.
+DEMO_DB ?= data/demo.sqlite
+demo: build
+	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	$(RELEASE_BIN) demo --database $(DEMO_DB) --responses 20000 --days 180
+	$(RELEASE_BIN) dashboard --database $(DEMO_DB) --out data/dashboard.html
+	@$(RELEASE_BIN) users add --database $(DEMO_DB) --name "Demo Manager" --email manager@example.com --role manager
+	@echo "Dashboard file: data/dashboard.html   Live: curl -H 'Authorization: Bearer <token above>' http://127.0.0.1:8080/dashboard"
+	$(RELEASE_BIN) serve --database $(DEMO_DB)
+
 bench: build
 	@scripts/deps.sh bench
 	Benchmarks/run.sh

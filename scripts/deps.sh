@@ -8,7 +8,7 @@ want=(libsqlite3-dev libcurl4-openssl-dev pkg-config sqlite3)
 py=()
 case "${1:-}" in
   test) want+=(chromium chromium-driver openssl); py+=(aiosmtpd websockets selenium) ;;
-  bench) want+=(wrk hyperfine); py+=(aiosmtpd websockets) ;;
+  bench) want+=(wrk hyperfine time); py+=(aiosmtpd websockets) ;;
 esac
 missing=()
 for pkg in "${want[@]}"; do

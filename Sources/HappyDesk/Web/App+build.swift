@@ -81,6 +81,10 @@ public func buildRouter(_ server: HappyDeskServer) -> Router<AppRequestContext> 
     LoginController(users: server.users, secureCookies: server.settings.secureCookies).register(on: router)
     AnalystPage(users: server.users, catalog: server.catalog).register(on: router)
 
+    // Dashboard: managers' live view and metrics API.
+    DashboardController(builder: DashboardBuilder(store: DashboardStore(reader: server.database), catalog: server.catalog), users: server.users)
+        .register(on: router)
+
     return router
 }
 

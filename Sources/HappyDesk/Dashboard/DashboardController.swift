@@ -1,0 +1,73 @@
+import Foundation
+import Hummingbird
+
+/// The live dashboard: `GET /dashboard` (HTML) and `GET /api/v1/metrics` (JSON, or CSV with `format=csv`), for
+/// managers and admins, with the CLI's filters as query parameters (`from`, `to`, `period`, `by`, `kind`, `min`).
+/// Both build the report with the same `DashboardBuilder` as `happydesk dashboard`.
+public struct DashboardController: Sendable {
+    public let builder: DashboardBuilder
+    public let users: UserStore
+
+    public init(builder: DashboardBuilder, users: UserStore) {
+        self.builder = builder
+        self.users = users
+    }
+
+    public func register(on router: Router<AppRequestContext>) {
+        let managers = router.group().add(middleware: AuthMiddleware(users: users, roles: [.manager, .admin]))
+        managers.get("/dashboard", use: page)
+        managers.get("/api/v1/metrics", use: metrics)
+    }
+
+    @Sendable func page(request: Request, context: AppRequestContext) async throws -> Response {
+        let report: DashboardReport
+        do {
+            report = try await build(request)
+        } catch let error as AppError {
+            throw error.html()
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        // An empty range is bad input (400), but the body is still the valid page that says there is no data.
+        return Response(status: report.hasData ? .ok : .badRequest, headers: headers, body: .init(byteBuffer: ByteBuffer(string: DashboardHTML.render(report))))
+    }
+
+    @Sendable func metrics(request: Request, context: AppRequestContext) async throws -> Response {
+        let format = request.uri.queryParameters["format"].map { String($0).lowercased() } ?? "json"
+        guard format == "json" || format == "csv" else { throw AppError.badRequest("format must be json or csv, not '\(format)'") }
+        let report = try await build(request)
+        guard report.hasData else { throw AppError.badRequest(report.noDataMessage, code: "no_data") }
+        var headers = HTTPFields()
+        headers[.cacheControl] = "no-store"
+        if format == "csv" {
+            headers[.contentType] = "text/csv; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: DashboardCSV.render(report))))
+        }
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try report.json())))
+    }
+
+    func build(_ request: Request) async throws -> DashboardReport {
+        let query = request.uri.queryParameters
+        let filters: DashboardFilters
+        do {
+            filters = try DashboardFilters(
+                from: query["from"].map(String.init), to: query["to"].map(String.init), period: query["period"].map(String.init), by: query["by"].map(String.init), kind: query["kind"].map(String.init),
+                minimum: query["min"].map(String.init))
+        } catch {
+            throw AppError.badRequest(error.description)
+        }
+        let builder = self.builder
+        do {
+            // The roll-up reads are synchronous GRDB calls: run them off the server's event loops.
+            return try await withCheckedThrowingContinuation { continuation in
+                DispatchQueue.global().async {
+                    continuation.resume(with: Result { try builder.build(filters) })
+                }
+            }
+        } catch let error as DashboardInputError {
+            throw AppError.badRequest(error.description)
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+
+/// What a dashboard covers: a date range, a period size, the breakdown dimension, the ticket kind and the
+/// small-group minimum. The CLI flags and the HTTP query parameters parse through the same `init(raw…)`,
+/// so both reject bad input with the same one-line message.
+public struct DashboardFilters: Sendable, Equatable {
+    public enum Period: String, Sendable, CaseIterable, Codable {
+        case day, week, month
+    }
+
+    public enum Dimension: String, Sendable, CaseIterable, Codable {
+        case service, group, channel, country, assignee, kind, source
+
+        public var title: String {
+            switch self {
+            case .service: "Service"
+            case .group: "Group"
+            case .channel: "Channel"
+            case .country: "Country"
+            case .assignee: "Assignee"
+            case .kind: "Kind"
+            case .source: "Source"
+            }
+        }
+    }
+
+    /// First and last day included, `YYYY-MM-DD` (UTC); nil means "from the data".
+    public var from: String?
+    public var to: String?
+    public var period: Period
+    public var dimension: Dimension
+    public var kind: TicketKind?
+    /// Groups with fewer responses show "too few responses" instead of a score.
+    public var minimumResponses: Int
+    /// How many latest comments to show.
+    public var commentLimit: Int
+
+    public init(
+        from: String? = nil, to: String? = nil, period: Period = .month, dimension: Dimension = .service, kind: TicketKind? = nil,
+        minimumResponses: Int = 5, commentLimit: Int = 20
+    ) {
+        self.from = from
+        self.to = to
+        self.period = period
+        self.dimension = dimension
+        self.kind = kind
+        self.minimumResponses = minimumResponses
+        self.commentLimit = commentLimit
+    }
+
+    /// Parses raw strings (flags or query parameters); empty strings count as absent.
+    public init(from: String?, to: String?, period: String?, by: String?, kind: String?, minimum: String?) throws(DashboardInputError) {
+        func present(_ value: String?) -> String? {
+            guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+            return value
+        }
+        self.init()
+        if let raw = present(period) {
+            guard let parsed = Period(rawValue: raw.lowercased()) else {
+                throw DashboardInputError("unknown period '\(raw)': use day, week or month")
+            }
+            self.period = parsed
+        }
+        if let raw = present(by) {
+            guard let parsed = Dimension(rawValue: raw.lowercased()) else {
+                throw DashboardInputError("unknown dimension '\(raw)': use \(Dimension.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            self.dimension = parsed
+        }
+        if let raw = present(kind) {
+            guard let parsed = TicketKind(rawValue: raw.lowercased()) else {
+                throw DashboardInputError("unknown kind '\(raw)': use incident or request")
+            }
+            self.kind = parsed
+        }
+        if let raw = present(minimum) {
+            guard let parsed = Int(raw), parsed >= 1, parsed <= 1_000_000 else {
+                throw DashboardInputError("minimum responses must be a whole number from 1, not '\(raw)'")
+            }
+            self.minimumResponses = parsed
+        }
+        self.from = try present(from).map { value throws(DashboardInputError) in try DashboardDay.validate(value, name: "from") }
+        self.to = try present(to).map { value throws(DashboardInputError) in try DashboardDay.validate(value, name: "to") }
+        if let start = self.from, let end = self.to, start > end {
+            throw DashboardInputError("--from \(start) is after --to \(end)")
+        }
+    }
+}
+
+/// A dashboard request the user can fix: bad flag or parameter, or an unusable database.
+public struct DashboardInputError: Error, CustomStringConvertible, Sendable, Equatable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Calendar arithmetic on `YYYY-MM-DD` day strings in UTC, the unit of the roll-ups.
+public enum DashboardDay {
+    static let calendar: Calendar = {
+        var calendar = Calendar(identifier: .iso8601)
+        calendar.timeZone = TimeZone(identifier: "UTC") ?? TimeZone(secondsFromGMT: 0) ?? calendar.timeZone
+        calendar.firstWeekday = 2
+        return calendar
+    }()
+
+    /// Accepts `YYYY-MM-DD` (or a longer timestamp starting with one) and returns the day.
+    static func validate(_ raw: String, name: String) throws(DashboardInputError) -> String {
+        let day = String(raw.prefix(10))
+        guard day.count == 10, let parsed = date(day), string(parsed) == day else {
+            throw DashboardInputError("--\(name) must be a date like 2026-11-01, not '\(raw)'")
+        }
+        return day
+    }
+
+    public static func date(_ day: String) -> Date? {
+        let parts = day.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3 else { return nil }
+        return calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))
+    }
+
+    public static func string(_ date: Date) -> String {
+        let c = calendar.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
+    }
+
+    public static func adding(_ days: Int, to day: String) -> String {
+        guard let date = date(day), let moved = calendar.date(byAdding: .day, value: days, to: date) else { return day }
+        return string(moved)
+    }
+
+    /// Every day from `first` to `last` inclusive.
+    public static func range(_ first: String, _ last: String) -> [String] {
+        var days: [String] = []
+        var day = first
+        while day <= last && days.count < 100_000 {
+            days.append(day)
+            day = adding(1, to: day)
+        }
+        return days
+    }
+
+    /// The first day of the period holding `day`: itself, its ISO week's Monday, or the 1st of its month.
+    public static func periodStart(_ day: String, _ period: DashboardFilters.Period) -> String {
+        switch period {
+        case .day: return day
+        case .month: return String(day.prefix(8)) + "01"
+        case .week:
+            guard let date = date(day) else { return day }
+            let weekday = calendar.component(.weekday, from: date)  // 1 = Sunday … 7 = Saturday
+            return adding(-((weekday + 5) % 7), to: day)
+        }
+    }
+
+    static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    static let fullMonthNames = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+
+    /// "Nov 2026", "w/c 16 Nov", "16 Nov".
+    public static func label(_ start: String, _ period: DashboardFilters.Period, long: Bool = false) -> String {
+        let parts = start.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3, (1...12).contains(parts[1]) else { return start }
+        let month = (long ? fullMonthNames : monthNames)[parts[1] - 1]
+        switch period {
+        case .month: return long ? "\(month) \(parts[0])" : "\(month) \(parts[0])"
+        case .week: return long ? "the week of \(parts[2]) \(month)" : "w/c \(parts[2]) \(month)"
+        case .day: return "\(parts[2]) \(month)"
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import GRDB
+
+/// Reads the dashboard roll-ups of migration 0005. Every query is an indexed range scan over daily rows
+/// (a few thousand rows for a year of data), aggregated in SQL; no query reads individual responses
+/// except the latest comments, which use their own partial index.
+public struct DashboardStore: Sendable {
+    public let reader: any DatabaseReader
+
+    public init(reader: any DatabaseReader) {
+        self.reader = reader
+    }
+
+    /// A tally for one day and key (a dimension value, or a kind).
+    struct DayTally: Sendable {
+        var day: String
+        var key: String
+        var tally: Tally
+    }
+
+    struct FactorPicks: Sendable {
+        var day: String
+        var kind: String
+        var band: String
+        var factorID: String
+        var picks: Int
+    }
+
+    struct CommentRow: Sendable {
+        var id: Int64
+        var answeredAt: String
+        var kind: String
+        var score: Int
+        var factors: [String]
+        var lostMinutes: Int?
+        var comment: String
+        var service: String?
+        var assignee: String?
+    }
+
+    private static func kindClause(_ kind: TicketKind?, column: String = "kind") -> String {
+        kind == nil ? "" : " AND \(column) = ?"
+    }
+
+    private static func arguments(_ values: [any DatabaseValueConvertible], kind: TicketKind?) -> StatementArguments {
+        var all = values
+        if let kind { all.append(kind.rawValue) }
+        return StatementArguments(all)
+    }
+
+    /// First and last day with responses, for the default range.
+    func bounds(kind: TicketKind?) throws -> (String, String)? {
+        try reader.read { db in
+            let row = try Row.fetchOne(
+                db, sql: "SELECT min(day), max(day) FROM dashboard_daily WHERE dim = 'all' AND responses > 0" + Self.kindClause(kind),
+                arguments: Self.arguments([], kind: kind))
+            guard let row, let first: String = row[0], let last: String = row[1] else { return nil }
+            return (first, last)
+        }
+    }
+
+    /// Daily tallies of one dimension from `first` to `last`, keyed by value (or by kind for `groupByKind`).
+    func dailyTallies(dim: String, first: String, last: String, kind: TicketKind?, keyByKind: Bool = false) throws -> [DayTally] {
+        let key = keyByKind ? "kind" : "value"
+        let sql = """
+            SELECT day, \(key), sum(responses), sum(positive), sum(negative), sum(lost_answered), sum(lost_minutes)
+            FROM dashboard_daily WHERE dim = ? AND day BETWEEN ? AND ?\(Self.kindClause(kind))
+            GROUP BY day, \(key) HAVING sum(responses) <> 0
+            """
+        return try reader.read { db in
+            var rows: [DayTally] = []
+            let cursor = try Row.fetchCursor(db, sql: sql, arguments: Self.arguments([dim, first, last], kind: kind))
+            while let row = try cursor.next() {
+                rows.append(DayTally(day: row[0], key: row[1], tally: Tally(responses: row[2], positive: row[3], negative: row[4], lostAnswered: row[5], lostMinutes: row[6])))
+            }
+            return rows
+        }
+    }
+
+    /// Tallies of one dimension over a whole range, per value: one row per value.
+    func rangeTallies(dim: String, first: String, last: String, kind: TicketKind?) throws -> [(String, Tally)] {
+        let sql = """
+            SELECT value, sum(responses), sum(positive), sum(negative), sum(lost_answered), sum(lost_minutes)
+            FROM dashboard_daily WHERE dim = ? AND day BETWEEN ? AND ?\(Self.kindClause(kind))
+            GROUP BY value HAVING sum(responses) <> 0
+            """
+        return try reader.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: Self.arguments([dim, first, last], kind: kind)).map { row in
+                (row[0], Tally(responses: row[1], positive: row[2], negative: row[3], lostAnswered: row[4], lostMinutes: row[5]))
+            }
+        }
+    }
+
+    /// Invitations sent per day.
+    func sentPerDay(first: String, last: String, kind: TicketKind?) throws -> [String: Int] {
+        try reader.read { db in
+            var result: [String: Int] = [:]
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT day, sum(sent) FROM dashboard_sent_daily WHERE day BETWEEN ? AND ?\(Self.kindClause(kind)) GROUP BY day",
+                arguments: Self.arguments([first, last], kind: kind))
+            while let row = try rows.next() { result[row[0]] = row[1] }
+            return result
+        }
+    }
+
+    /// Factor picks per day, kind, band and factor for one dimension value (`all`/'' for everyone).
+    func factorPicks(dim: String, value: String, first: String, last: String, kind: TicketKind?) throws -> [FactorPicks] {
+        let sql = """
+            SELECT day, kind, band, factor_id, sum(picks) FROM dashboard_factor_daily
+            WHERE dim = ? AND day BETWEEN ? AND ? AND value = ?\(Self.kindClause(kind))
+            GROUP BY day, kind, band, factor_id HAVING sum(picks) <> 0
+            """
+        return try reader.read { db in
+            var rows: [FactorPicks] = []
+            let cursor = try Row.fetchCursor(db, sql: sql, arguments: Self.arguments([dim, first, last, value], kind: kind))
+            while let row = try cursor.next() {
+                rows.append(FactorPicks(day: row[0], kind: row[1], band: row[2], factorID: row[3], picks: row[4]))
+            }
+            return rows
+        }
+    }
+
+    /// The latest non-empty comments answered in the range, newest first.
+    func latestComments(first: String, last: String, kind: TicketKind?, limit: Int) throws -> [CommentRow] {
+        let sql = """
+            SELECT r.id, r.first_answered_at, i.kind, r.score, r.lost_minutes, r.comment, i.service,
+                   COALESCE(NULLIF(i.assignee_name, ''), i.assignee_id),
+                   (SELECT group_concat(factor_id, ' ') FROM response_factors f WHERE f.response_id = r.id)
+            FROM responses r INDEXED BY responses_commented
+            JOIN invitations i ON i.id = r.invitation_id
+            WHERE r.comment IS NOT NULL AND r.comment <> '' AND r.first_answered_at >= ? AND r.first_answered_at < ?\(Self.kindClause(kind, column: "i.kind"))
+            ORDER BY r.first_answered_at DESC, r.id DESC LIMIT ?
+            """
+        var args: [any DatabaseValueConvertible] = [first, DashboardDay.adding(1, to: last)]
+        if let kind { args.append(kind.rawValue) }
+        args.append(limit)
+        return try reader.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { row in
+                let factors: String = row[8] ?? ""
+                return CommentRow(
+                    id: row[0], answeredAt: String((row[1] as String).prefix(16)), kind: row[2], score: row[3],
+                    factors: factors.split(separator: " ").map(String.init).sorted(), lostMinutes: row[4], comment: row[5],
+                    service: row[6], assignee: row[7]
+                )
+            }
+        }
+    }
+}
