@@ -168,6 +168,16 @@ final class DashboardMetricsTests: XCTestCase {
         XCTAssertTrue(html.hasSuffix("</html>\n"))
     }
 
+    func testDayArithmeticAcrossWeeksMonthsAndLeapYears() {
+        XCTAssertEqual(DashboardDay.periodStart("2026-11-22", .week), "2026-11-16", "a Sunday belongs to the week starting Monday")
+        XCTAssertEqual(DashboardDay.periodStart("2026-11-16", .week), "2026-11-16")
+        XCTAssertEqual(DashboardDay.periodStart("2026-11-22", .month), "2026-11-01")
+        XCTAssertEqual(DashboardDay.adding(1, to: "2028-02-28"), "2028-02-29")
+        XCTAssertEqual(DashboardDay.adding(1, to: "2026-12-31"), "2027-01-01")
+        XCTAssertEqual(DashboardDay.adding(-1, to: "2026-03-01"), "2026-02-28")
+        XCTAssertEqual(DashboardDay.range("2026-10-30", "2026-11-02"), ["2026-10-30", "2026-10-31", "2026-11-01", "2026-11-02"])
+    }
+
     func testBadFiltersAreRejectedWithOneLine() {
         func message(_ body: () throws -> Void) -> String {
             do { try body(); return "" } catch { return "\(error)" }

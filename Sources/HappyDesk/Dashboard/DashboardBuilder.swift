@@ -17,9 +17,12 @@ public struct DashboardBuilder: Sendable {
         let minimum = filters.minimumResponses
         progress?(0.05, "range")
         let bounds = try store.bounds(kind: filters.kind)
-        let to = filters.to ?? bounds?.1 ?? DashboardDay.string(now)
-        // Default: about six months back to a period boundary, but not before the first period with data.
-        let from = filters.from ?? max(DashboardDay.periodStart(DashboardDay.adding(-179, to: to), period), bounds.map { DashboardDay.periodStart($0.0, period) } ?? "")
+        // Default end: the last day with data (or --from when that is later, an empty range rather than an error).
+        let to = filters.to ?? max(bounds?.1 ?? DashboardDay.string(now), filters.from ?? "")
+        // Default start: about six months back to a period boundary, not before the first period with data.
+        let from = filters.from ?? min(
+            max(DashboardDay.periodStart(DashboardDay.adding(-179, to: to), period), bounds.map { DashboardDay.periodStart($0.0, period) } ?? ""),
+            DashboardDay.periodStart(to, period))
         if from > to { throw DashboardInputError("--from \(from) is after --to \(to)") }
         let firstPeriod = DashboardDay.periodStart(from, period)
         let previousStart = DashboardDay.periodStart(DashboardDay.adding(-1, to: firstPeriod), period)

@@ -122,9 +122,50 @@ public enum DashboardDay {
         return String(format: "%04d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
     }
 
+    /// Moves a day by whole days. Integer date arithmetic (no Calendar): reports call this thousands of times.
     public static func adding(_ days: Int, to day: String) -> String {
-        guard let date = date(day), let moved = calendar.date(byAdding: .day, value: days, to: date) else { return day }
-        return string(moved)
+        guard let number = dayNumber(day) else { return day }
+        return string(dayNumber: number + days)
+    }
+
+    /// Days since 1970-01-01 for a `YYYY-MM-DD` string (Howard Hinnant's days-from-civil).
+    static func dayNumber(_ day: String) -> Int? {
+        let bytes = Array(day.utf8)
+        guard bytes.count >= 10, bytes[4] == 45, bytes[7] == 45 else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for index in range {
+                let b = bytes[index]
+                guard b >= 48 && b <= 57 else { return nil }
+                value = value * 10 + Int(b - 48)
+            }
+            return value
+        }
+        guard var y = number(0..<4), let m = number(5..<7), let d = number(8..<10) else { return nil }
+        y -= m <= 2 ? 1 : 0
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    /// `YYYY-MM-DD` for days since 1970-01-01 (civil-from-days).
+    static func string(dayNumber: Int) -> String {
+        let z = dayNumber + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        func pad(_ value: Int, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))"
     }
 
     /// Every day from `first` to `last` inclusive.
@@ -144,9 +185,9 @@ public enum DashboardDay {
         case .day: return day
         case .month: return String(day.prefix(8)) + "01"
         case .week:
-            guard let date = date(day) else { return day }
-            let weekday = calendar.component(.weekday, from: date)  // 1 = Sunday … 7 = Saturday
-            return adding(-((weekday + 5) % 7), to: day)
+            guard let number = dayNumber(day) else { return day }
+            // 1970-01-01 was a Thursday: (n + 3) mod 7 counts days since Monday.
+            return string(dayNumber: number - ((number + 3) % 7 + 7) % 7)
         }
     }
 

@@ -37,7 +37,7 @@ struct DashboardSummary {
         }
         if let worst = report.breakdown.rows.first, let impact = worst.impact, impact < 0, let happiness = worst.figures.happiness,
            let overallHappiness = overall.happiness {
-            out.append("The biggest hotspot by \(filters.dimension.rawValue) is \(worst.value): happiness \(DashboardFormat.happiness(happiness)) against \(DashboardFormat.happiness(overallHappiness)) overall over \(DashboardFormat.count(worst.figures.responses)) responses (impact \(Int(impact.rounded())).")
+            out.append("The biggest hotspot by \(filters.dimension.rawValue) is \(worst.value): happiness \(DashboardFormat.happiness(happiness)) against \(DashboardFormat.happiness(overallHappiness)) overall over \(DashboardFormat.count(worst.figures.responses)) responses (impact \(Int(impact.rounded()))).")
         }
         if let average = overall.averageLostMinutes {
             var sentence = "Requesters lost \(DashboardFormat.duration(minutes: average)) of work time per ticket on average"

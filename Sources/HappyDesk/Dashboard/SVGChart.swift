@@ -56,11 +56,11 @@ enum SVGChart {
         // Volume bars.
         for row in report.periods {
             let x0 = x(row.firstDay) - step / 2, x1 = x(row.lastDay) + step / 2
-            let h = Double(row.figures.responses) / max(maxVolume, 1) * plotH * 0.35
+            let h = Double(row.figures.responses) / max(maxVolume, 1) * plotH * 0.25
             svg += "<rect class=\"volume\" x=\"\(n(x0 + 1))\" y=\"\(n(top + plotH - h))\" width=\"\(n(max(x1 - x0 - 2, 1)))\" height=\"\(n(h))\"><title>\(escape(row.label)): \(row.figures.responses) responses</title></rect>"
         }
         svg += "<text x=\"\(n(width - right + 6))\" y=\"\(n(top + plotH))\" class=\"axis\">0</text>"
-        svg += "<text x=\"\(n(width - right + 6))\" y=\"\(n(top + plotH * 0.65 + 4))\" class=\"axis\">\(DashboardFormat.count(Int(maxVolume)))</text>"
+        svg += "<text x=\"\(n(width - right + 6))\" y=\"\(n(top + plotH * 0.75 + 4))\" class=\"axis\">\(DashboardFormat.count(Int(maxVolume)))</text>"
         // Moving average line, broken where it has too few responses.
         var path = ""
         var pen = false
