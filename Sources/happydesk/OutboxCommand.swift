@@ -83,20 +83,21 @@ struct OutboxCommand: AsyncParsableCommand {
     }
 
     struct Retry: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Queue dead-lettered (or waiting) deliveries again, now, with a fresh attempt budget.")
+        static let configuration = CommandConfiguration(
+            abstract: "Queue dead-lettered (or waiting) deliveries again, now, with a fresh attempt budget; no ids means every dead one."
+        )
 
         @OptionGroup var storage: StorageOptions
 
-        @Argument(help: "Delivery ids from `outbox list`.")
+        @Argument(help: "Delivery ids from `outbox list`; omit them to requeue every dead-lettered delivery.")
         var ids: [Int64] = []
 
-        @Flag(help: "Every dead-lettered delivery.")
+        @Flag(help: "Every dead-lettered delivery (the default without ids).")
         var allDead = false
 
         func run() async throws {
-            guard allDead || !ids.isEmpty else { fail("give delivery ids, or --all-dead") }
             let admin = OutboxCommand.openDatabase(storage)
-            let requeued = try await admin.retry(ids: allDead ? nil : ids)
+            let requeued = try await admin.retry(ids: allDead || ids.isEmpty ? nil : ids)
             print("requeued \(requeued) deliver\(requeued == 1 ? "y" : "ies")")
         }
     }

@@ -97,10 +97,25 @@ public final class OutboxDispatcher: Sendable {
         let lease = Double(limit / max(1, delivery.concurrency) + 1) * (delivery.timeout + delivery.connectTimeout) + 30
         let jobs = try await batcher.write { db in try Outbox.claim(db, now: now, lease: lease, limit: limit) }
         guard !jobs.isEmpty else { return 0 }
-        await withTaskGroup(of: Void.self) { group in
+        // Results are recorded in groups, one transaction (and one fsync) per group instead of per message;
+        // a crash before a group is recorded only means those rows are sent again after their lease.
+        await withTaskGroup(of: Finished.self) { group in
             for job in jobs {
-                group.addTask { await self.process(job) }
+                group.addTask {
+                    let started = Date()
+                    let result = await self.deliver(job, now: started)
+                    return Finished(job: job, result: result, startedAt: started, finishedAt: Date())
+                }
             }
+            var done: [Finished] = []
+            for await finished in group {
+                done.append(finished)
+                if done.count >= 32 {
+                    await record(done)
+                    done.removeAll(keepingCapacity: true)
+                }
+            }
+            if !done.isEmpty { await record(done) }
         }
         return jobs.count
     }
@@ -116,31 +131,44 @@ public final class OutboxDispatcher: Sendable {
         }
     }
 
-    func process(_ job: DeliveryJob) async {
-        let started = Date()
-        let result = await deliver(job, now: started)
-        let finished = Date()
+    /// One send's outcome, waiting to be written.
+    struct Finished: Sendable {
+        var job: DeliveryJob
+        var result: AttemptResult
+        var startedAt: Date
+        var finishedAt: Date
+    }
+
+    func record(_ finished: [Finished]) async {
         let maxAttempts = settings.delivery.maxAttempts
         let backoff = backoff
         do {
-            let outcome = try await batcher.write { db in
-                try Outbox.record(db, job: job, result: result, startedAt: started, now: finished, maxAttempts: maxAttempts, backoff: backoff)
+            let outcomes = try await batcher.write { db in
+                try finished.map { item in
+                    try Outbox.record(
+                        db, job: item.job, result: item.result, startedAt: item.startedAt, now: item.finishedAt, maxAttempts: maxAttempts,
+                        backoff: backoff
+                    )
+                }
             }
-            // Metadata is built only when the level is enabled (it is an autoclosure): this runs per message.
-            func metadata() -> Logger.Metadata {
-                [
-                    "delivery": "\(job.deliveryID)", "invitation": "\(job.invitationID)", "purpose": "\(job.purpose)", "channel": "\(job.channel)",
-                    "outcome": "\(outcome)", "detail": "\(result.detail)",
-                ]
-            }
-            switch outcome {
-            case "sent", "cancelled": logger.debug("delivery attempt", metadata: metadata())
-            case "retry": logger.notice("delivery failed, will retry", metadata: metadata())
-            default: logger.warning("delivery dead-lettered", metadata: metadata())
+            for (item, outcome) in zip(finished, outcomes) {
+                let job = item.job
+                // Metadata is built only when the level is enabled (it is an autoclosure): this runs per message.
+                func metadata() -> Logger.Metadata {
+                    [
+                        "delivery": "\(job.deliveryID)", "invitation": "\(job.invitationID)", "purpose": "\(job.purpose)",
+                        "channel": "\(job.channel)", "outcome": "\(outcome)", "detail": "\(item.result.detail)",
+                    ]
+                }
+                switch outcome {
+                case "sent", "cancelled": logger.debug("delivery attempt", metadata: metadata())
+                case "retry": logger.notice("delivery failed, will retry", metadata: metadata())
+                default: logger.warning("delivery dead-lettered", metadata: metadata())
+                }
             }
         } catch {
-            // The lease runs out and the row is sent again: at-least-once, recognisable by its Message-ID.
-            logger.error("cannot record delivery attempt", metadata: ["delivery": "\(job.deliveryID)", "error": "\(error)"])
+            // The leases run out and the rows are sent again: at-least-once, recognisable by Message-ID.
+            logger.error("cannot record delivery attempts", metadata: ["count": "\(finished.count)", "error": "\(error)"])
         }
     }
 }

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Delivery benchmark: emails/s for a batch of 2,000 invitations sent by `happydesk outbox send` (libcurl,
+# a pool of reused connections) to a local aiosmtpd, beside a plain sequential Python smtplib loop
+# sending the same 2,000 messages to the same server in the same run.
+# Usage: Benchmarks/delivery/run.sh [count, default 2000]   (env: BENCH_CONCURRENCY, default 8)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+COUNT="${1:-2000}"
+CONCURRENCY="${BENCH_CONCURRENCY:-8}"
+BIN="${HAPPYDESK_BIN:-.build/release/happydesk}"
+[ -x "$BIN" ] || swift build -c release --product happydesk
+python3 -c "import aiosmtpd" 2>/dev/null || python3 -m pip install -q aiosmtpd
+WORK="$(mktemp -d)"
+SERVER=""; SMTP=""
+trap 'kill $SERVER $SMTP 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+start_smtp() {  # $1: folder the server saves messages to
+  mkdir -p "$1"
+  python3 Tests/Support/smtp_server.py --save-dir "$1" > "$WORK/smtp.port" &
+  SMTP=$!
+  for _ in $(seq 100); do grep -q READY "$WORK/smtp.port" 2>/dev/null && break; sleep 0.1; done
+  SMTP_PORT=$(awk '/READY/{print $2}' "$WORK/smtp.port")
+}
+stop_smtp() { kill $SMTP; wait $SMTP 2>/dev/null || true; SMTP=""; }
+
+start_smtp "$WORK/happydesk-mail"
+export HAPPYDESK_DATABASE="$WORK/bench.sqlite" HAPPYDESK_LOG_LEVEL=error HAPPYDESK_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" \
+  HAPPYDESK_SMTP_TLS=off HAPPYDESK_SMTP_FROM="IT Service Desk <desk@bench.test>" HAPPYDESK_DELIVERY_CONCURRENCY="$CONCURRENCY"
+PORT="${BENCH_PORT:-18182}"
+"$BIN" serve --no-delivery --port "$PORT" --public-url "https://happy.bench.test" &
+SERVER=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+echo "seeding $COUNT closures…" >&2
+python3 Benchmarks/delivery/seed_closures.py "$PORT" "$COUNT"
+kill -TERM $SERVER; wait $SERVER 2>/dev/null || true; SERVER=""
+
+TIMEFORMAT="cpu user %U s, sys %S s"
+OURS="$( { time "$BIN" outbox send --public-url "https://happy.bench.test"; } 2> "$WORK/cpu.txt")"
+echo "$OURS ($(tail -1 "$WORK/cpu.txt") for the whole process)" >&2
+H_SECONDS=$(echo "$OURS" | sed -n 's/^handled \([0-9]*\) deliveries in \([0-9.]*\) s.*/\2/p')
+H_SENT=$(sqlite3 "$WORK/bench.sqlite" "SELECT count(*) FROM deliveries WHERE status = 'sent'")
+H_RECEIVED=$(ls "$WORK/happydesk-mail" | wc -l)
+H_IDS=$(cat "$WORK"/happydesk-mail/*.eml | grep -ci '^Message-ID:' || true)
+stop_smtp
+
+start_smtp "$WORK/baseline-mail"
+read -r B_SENT B_SECONDS < <(python3 Benchmarks/delivery/smtplib_baseline.py "$SMTP_PORT" "$WORK/happydesk-mail" --reuse)
+stop_smtp
+start_smtp "$WORK/naive-mail"
+read -r N_SENT N_SECONDS < <(python3 Benchmarks/delivery/smtplib_baseline.py "$SMTP_PORT" "$WORK/happydesk-mail")
+stop_smtp
+
+rate() { awk -v n="$1" -v s="$2" 'BEGIN{printf "%.0f", n/s}'; }
+H_RATE=$(rate "$H_SENT" "$H_SECONDS"); B_RATE=$(rate "$B_SENT" "$B_SECONDS"); N_RATE=$(rate "$N_SENT" "$N_SECONDS")
+printf "\n%-58s %8s %9s %9s %8s\n" "sender (same $COUNT messages, same aiosmtpd on loopback)" "sent" "seconds" "emails/s" "vs base"
+printf "%-58s %8s %9.2f %9s %8s\n" "python smtplib, sequential, one connection (baseline)" "$B_SENT" "$B_SECONDS" "$B_RATE" "1.00"
+printf "%-58s %8s %9.2f %9s %8s\n" "python smtplib, sequential, connection per message" "$N_SENT" "$N_SECONDS" "$N_RATE" "$(awk -v a="$N_RATE" -v b="$B_RATE" 'BEGIN{printf "%.2f", a/b}')"
+printf "%-58s %8s %9.2f %9s %8s\n" "happydesk outbox send (libcurl, $CONCURRENCY reused connections)" "$H_SENT" "$H_SECONDS" "$H_RATE" "$(awk -v a="$H_RATE" -v b="$B_RATE" 'BEGIN{printf "%.2f", a/b}')"
+echo "received by the server from happydesk: $H_RECEIVED messages, $H_IDS Message-IDs (outbox rows sent: $H_SENT)"
+[ "$H_SENT" -eq "$COUNT" ] && [ "$H_RECEIVED" -eq "$COUNT" ] || { echo "not every message was delivered" >&2; exit 1; }
