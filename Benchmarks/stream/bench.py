@@ -127,14 +127,16 @@ async def main():
     for _ in range(args.connections):
         pool.put_nowait(Http(host, port))
     errors = 0
+    post_times = []
     body = json.dumps({"score": 9, "factors": ["speed"], "comment": "quick and friendly", "lost_time": "none"}).encode()
 
     async def submit(ticket):
         nonlocal errors
         client = await pool.get()
         try:
-            sent_at[ticket] = time.perf_counter()
+            t0 = sent_at[ticket] = time.perf_counter()
             status, _ = await client.request("POST", f"/s/{tokens[ticket]}", body, {"Content-Type": "application/json"})
+            post_times.append(time.perf_counter() - t0)
             if status != 200:
                 errors += 1
         finally:
@@ -175,6 +177,9 @@ async def main():
         "deliveries": len(ms), "expected_deliveries": expected,
         "p50_ms": round(pct(50), 2), "p90_ms": round(pct(90), 2), "p99_ms": round(pct(99), 2), "max_ms": round(ms[-1], 2) if ms else None,
         "mean_ms": round(statistics.fmean(ms), 2) if ms else None,
+        # The requester's own POST round trip (commit included), for comparison with delivery.
+        "post_p50_ms": round(sorted(post_times)[len(post_times) // 2] * 1000, 2) if post_times else None,
+        "post_p99_ms": round(sorted(post_times)[int(len(post_times) * 0.99)] * 1000, 2) if post_times else None,
     }
     print(json.dumps(result))
     return 0 if ms and len(ms) == expected and errors == 0 else 1

@@ -6,8 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 SOCKETS=${SOCKETS:-200} RATE=${RATE:-500} DURATION=${DURATION:-10} ANALYSTS=${ANALYSTS:-100} MANAGERS=${MANAGERS:-10}
 python3 -c "import websockets" 2>/dev/null || python3 -m pip install -q websockets
-[ -x .build/release/happydesk ] && [ "${REBUILD:-1}" = 0 ] || swift build -c release --product happydesk >&2
-BIN=.build/release/happydesk
+# BIN overrides the binary (e.g. a debug build); REBUILD=0 skips the release build when one exists.
+BIN=${BIN:-.build/release/happydesk}
+if [ "$BIN" = .build/release/happydesk ]; then
+  [ -x "$BIN" ] && [ "${REBUILD:-1}" = 0 ] || swift build -c release --product happydesk >&2
+fi
 work=$(mktemp -d)
 trap 'kill "${server_pid:-0}" 2>/dev/null || true; wait "${server_pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
 export HAPPYDESK_DATABASE="$work/bench.sqlite" HAPPYDESK_OUTBOX_DIR="$work/outbox" HAPPYDESK_LOG_LEVEL=warning
