@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 COUNT="${1:-2000}"
 CONCURRENCY="${BENCH_CONCURRENCY:-8}"
+# The receiver runs as a small worker pool (as real MTAs do); both senders use the very same server.
+SMTP_WORKERS="${BENCH_SMTP_WORKERS:-2}"
 BIN="${HAPPYDESK_BIN:-.build/release/happydesk}"
 [ -x "$BIN" ] || swift build -c release --product happydesk
 python3 -c "import aiosmtpd" 2>/dev/null || python3 -m pip install -q aiosmtpd
@@ -16,7 +18,7 @@ trap 'kill $SERVER $SMTP 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 start_smtp() {  # $1: folder the server saves messages to
   mkdir -p "$1"
-  python3 Tests/Support/smtp_server.py --save-dir "$1" > "$WORK/smtp.port" &
+  python3 Tests/Support/smtp_server.py --save-dir "$1" --workers "$SMTP_WORKERS" > "$WORK/smtp.port" &
   SMTP=$!
   for _ in $(seq 100); do grep -q READY "$WORK/smtp.port" 2>/dev/null && break; sleep 0.1; done
   SMTP_PORT=$(awk '/READY/{print $2}' "$WORK/smtp.port")
@@ -52,6 +54,7 @@ stop_smtp
 
 rate() { awk -v n="$1" -v s="$2" 'BEGIN{printf "%.0f", n/s}'; }
 H_RATE=$(rate "$H_SENT" "$H_SECONDS"); B_RATE=$(rate "$B_SENT" "$B_SECONDS"); N_RATE=$(rate "$N_SENT" "$N_SECONDS")
+echo "aiosmtpd with $SMTP_WORKERS worker process(es) on loopback" >&2
 printf "\n%-58s %8s %9s %9s %8s\n" "sender (same $COUNT messages, same aiosmtpd on loopback)" "sent" "seconds" "emails/s" "vs base"
 printf "%-58s %8s %9.2f %9s %8s\n" "python smtplib, sequential, one connection (baseline)" "$B_SENT" "$B_SECONDS" "$B_RATE" "1.00"
 printf "%-58s %8s %9.2f %9s %8s\n" "python smtplib, sequential, connection per message" "$N_SENT" "$N_SECONDS" "$N_RATE" "$(awk -v a="$N_RATE" -v b="$B_RATE" 'BEGIN{printf "%.2f", a/b}')"

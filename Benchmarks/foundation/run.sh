@@ -13,7 +13,8 @@ trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 DB="$WORK/bench.sqlite"
 "$BIN" migrate --database "$DB" >/dev/null
 python3 Benchmarks/foundation/seed_invitations.py "$DB" 20000 "$WORK/tokens.txt"
-HAPPYDESK_LOG_LEVEL=error HAPPYDESK_OUTBOX_DIR="$WORK/outbox" "$BIN" serve --database "$DB" --port "$PORT" --public-url "http://localhost:$PORT" &
+HAPPYDESK_LOG_LEVEL=error HAPPYDESK_OUTBOX_DIR="$WORK/outbox" # Delivery is off so the figures measure the HTTP path alone, not a sender draining the outbox on the same cores.
+"$BIN" serve --no-delivery --database "$DB" --port "$PORT" --public-url "http://localhost:$PORT" &
 SERVER=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
 

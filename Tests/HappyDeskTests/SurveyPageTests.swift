@@ -72,7 +72,11 @@ final class SurveyPageTests: XCTestCase {
         try await buildApplication(server).test(.router) { client in
             let amended = try await client.postForm("/s/\(token)", "score=9&factors=speed&lost_time=none")
             XCTAssertEqual(amended.status, .ok)
-            XCTAssertTrue(amended.text.contains("value=\"9\" aria-label=\"9\" checked"))
+            XCTAssertTrue(amended.text.contains("<strong class=\"score\">9</strong>"))
+            XCTAssertTrue(amended.text.contains("<li>Fast resolution</li>"))
+            XCTAssertTrue(amended.text.contains("href=\"/s/\(token)\""), "a link back to change the answer")
+            let page = try await client.execute(uri: "/s/\(token)", method: .get)
+            XCTAssertTrue(page.text.contains("value=\"9\" aria-label=\"9\" checked"), "the page shows the saved answer")
         }
         let (row, factors, events) = try await server.database.read { db in
             (

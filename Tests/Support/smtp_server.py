@@ -13,7 +13,9 @@ of happydesk's) and appended as one JSON line to --log, so Swift tests can asser
   --reject SUBSTRING    answer 550 to recipients containing SUBSTRING
   --tempfail SUBSTRING  answer 451 to recipients containing SUBSTRING
   --delay SECONDS       wait this long before answering DATA (a slow server)
-  --save-dir DIR        also write each raw message to DIR/<n>.eml (benchmark)
+  --save-dir DIR        also write each raw message to DIR/<pid>-<n>.eml (benchmark)
+  --workers N           serve from N processes sharing the port (SO_REUSEPORT), like a real MTA's
+                        worker pool, so the receiver is not the bottleneck of a concurrent sender
 """
 import argparse
 import asyncio
@@ -21,6 +23,7 @@ import email
 import email.policy
 import itertools
 import json
+import os
 import signal
 import socket
 import ssl
@@ -84,7 +87,7 @@ class Handler:
             await asyncio.sleep(args.delay)
         number = next(received)
         if args.save_dir:
-            with open("%s/%06d.eml" % (args.save_dir, number), "wb") as f:
+            with open("%s/%d-%06d.eml" % (args.save_dir, os.getpid(), number), "wb") as f:
                 f.write(envelope.original_content or envelope.content)
         if args.log:
             record = {
@@ -100,6 +103,22 @@ class Handler:
             with lock, open(args.log, "a", encoding="utf-8") as f:
                 f.write(json.dumps(record) + "\n")
         return "250 2.0.0 queued as %d" % number
+
+
+class ReusePortController(Controller):
+    """A Controller whose listening socket shares its port with sibling worker processes."""
+
+    def _create_server(self):
+        return self.loop.create_server(self._factory_invoker, host=self.hostname, port=self.port, ssl=self.ssl_context, reuse_port=True)
+
+
+def become_worker():
+    """Forks a worker that dies with its parent (PR_SET_PDEATHSIG), so killing the server stops them all."""
+    if os.fork() != 0:
+        return False
+    import ctypes
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+    return True
 
 
 def authenticator(server, session, envelope, mechanism, auth_data):
@@ -125,9 +144,15 @@ def main():
     parser.add_argument("--tempfail")
     parser.add_argument("--delay", type=float, default=0)
     parser.add_argument("--save-dir")
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
 
     port = args.port or free_port()
+    worker = False
+    for _ in range(max(0, args.workers - 1)):
+        if become_worker():
+            worker = True
+            break
     kwargs = {}
     if args.tls_cert:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -138,9 +163,11 @@ def main():
         kwargs["authenticator"] = authenticator
         kwargs["auth_required"] = True
         kwargs["auth_require_tls"] = bool(args.tls_cert)
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port, server_hostname="localhost", data_size_limit=10_000_000, **kwargs)
+    controller_class = ReusePortController if args.workers > 1 else Controller
+    controller = controller_class(Handler(), hostname="127.0.0.1", port=port, server_hostname="localhost", data_size_limit=10_000_000, **kwargs)
     controller.start()
-    print("READY %d" % port, flush=True)
+    if not worker:
+        print("READY %d" % port, flush=True)
     try:
         while True:
             time.sleep(3600)

@@ -62,19 +62,16 @@ public struct AnswerService: Sendable {
     static let unknownLink = AppError(.notFound, code: "unknown_token", "This survey link is not valid. Please use the link from your most recent email.")
 
     static func load(_ db: Database, hash: Data) throws -> InvitationState? {
-        guard let row = try Row.fetchOne(
-            db,
-            sql: """
+        guard let row = try Row.fetchOne(try db.cachedStatement(sql: """
                 SELECT i.id, i.survey, i.locale, i.status, i.expires_at, c.ticket_id,
                        r.id AS rid, r.score, r.lost_bucket, r.lost_minutes, r.comment, r.revision, r.first_answered_at, r.last_changed_at
                 FROM invitations i JOIN closures c ON c.id = i.closure_id LEFT JOIN responses r ON r.invitation_id = i.id
                 WHERE i.token_hash = ?
-                """,
-            arguments: [hash]
+                """), arguments: [hash]
         ) else { return nil }
         var response: StoredResponse?
         if let responseID: Int64 = row["rid"] {
-            let factors = try String.fetchAll(db, sql: "SELECT factor_id FROM response_factors WHERE response_id = ?", arguments: [responseID])
+            let factors = try String.fetchAll(try db.cachedStatement(sql: "SELECT factor_id FROM response_factors WHERE response_id = ?"), arguments: [responseID])
             response = StoredResponse(
                 id: responseID, score: row["score"], factors: factors, lostBucket: row["lost_bucket"], lostMinutes: row["lost_minutes"],
                 comment: row["comment"], revision: row["revision"], firstAnsweredAt: row["first_answered_at"], lastChangedAt: row["last_changed_at"]
@@ -141,14 +138,12 @@ public struct AnswerService: Sendable {
             let stored: StoredResponse
             let type: String
             if var existing = state.response {
-                try db.execute(
-                    sql: """
+                try db.cachedStatement(sql: """
                         UPDATE responses SET score = ?, lost_bucket = ?, lost_minutes = ?, comment = ?, revision = revision + 1, last_changed_at = ?
                         WHERE id = ?
-                        """,
-                    arguments: [valid.score, valid.lostTime?.id, valid.lostTime?.minutes, valid.comment, now, existing.id]
+                        """).execute(arguments: [valid.score, valid.lostTime?.id, valid.lostTime?.minutes, valid.comment, now, existing.id]
                 )
-                try db.execute(sql: "DELETE FROM response_factors WHERE response_id = ?", arguments: [existing.id])
+                try db.cachedStatement(sql: "DELETE FROM response_factors WHERE response_id = ?").execute(arguments: [existing.id])
                 existing.score = valid.score
                 existing.factors = factorIDs
                 existing.lostBucket = valid.lostTime?.id
@@ -159,22 +154,20 @@ public struct AnswerService: Sendable {
                 stored = existing
                 type = "response.updated"
             } else {
-                try db.execute(
-                    sql: """
+                try db.cachedStatement(sql: """
                         INSERT INTO responses (invitation_id, score, lost_bucket, lost_minutes, comment, revision, first_answered_at, last_changed_at)
                         VALUES (?, ?, ?, ?, ?, 1, ?, ?)
-                        """,
-                    arguments: [state.invitationID, valid.score, valid.lostTime?.id, valid.lostTime?.minutes, valid.comment, now, now]
+                        """).execute(arguments: [state.invitationID, valid.score, valid.lostTime?.id, valid.lostTime?.minutes, valid.comment, now, now]
                 )
                 stored = StoredResponse(
                     id: db.lastInsertedRowID, score: valid.score, factors: factorIDs, lostBucket: valid.lostTime?.id,
                     lostMinutes: valid.lostTime?.minutes, comment: valid.comment, revision: 1, firstAnsweredAt: now, lastChangedAt: now
                 )
                 type = "response.created"
-                try db.execute(sql: "UPDATE invitations SET status = 'answered' WHERE id = ?", arguments: [state.invitationID])
+                try db.cachedStatement(sql: "UPDATE invitations SET status = 'answered' WHERE id = ?").execute(arguments: [state.invitationID])
             }
             for factor in factorIDs {
-                try db.execute(sql: "INSERT INTO response_factors (response_id, factor_id) VALUES (?, ?)", arguments: [stored.id, factor])
+                try db.cachedStatement(sql: "INSERT INTO response_factors (response_id, factor_id) VALUES (?, ?)").execute(arguments: [stored.id, factor])
             }
             let event = try Self.appendEvent(db, type: type, response: stored, invitationID: state.invitationID, survey: survey, followUp: valid.factors.contains { $0.reopens })
             try followUp?.apply(db, event: event, previous: state.response, survey: survey)
@@ -188,14 +181,11 @@ public struct AnswerService: Sendable {
     }
 
     static func appendEvent(_ db: Database, type: String, response: StoredResponse, invitationID: Int64, survey: SurveyDefinition, followUp: Bool) throws -> StoredEvent {
-        guard let row = try Row.fetchOne(
-            db,
-            sql: """
+        guard let row = try Row.fetchOne(try db.cachedStatement(sql: """
                 SELECT c.ticket_id, c.source, i.kind, i.assignee_id, i.assignee_name, i.assignee_email, i.group_name, i.service,
                        i.requester_name, i.requester_email
                 FROM invitations i JOIN closures c ON c.id = i.closure_id WHERE i.id = ?
-                """,
-            arguments: [invitationID]
+                """), arguments: [invitationID]
         ) else { throw AppError.notFound("invitation \(invitationID) vanished") }
         let body = ResponseEvent(
             response_id: response.id, invitation_id: invitationID, ticket_id: row["ticket_id"], source: row["source"], kind: row["kind"],

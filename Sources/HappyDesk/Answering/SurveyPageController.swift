@@ -96,10 +96,7 @@ public struct SurveyPageController: Sendable {
         let form = FormDecoder.decode(String(buffer: body))
         let answer = try await htmlErrors { try SurveyAnswer.parse(form: form) }
         let submission = try await htmlErrors { try await answers.submitReturningState(token: token, answer: answer) }
-        return Self.html(
-            SurveyPageView.render(
-                token: token, state: submission.state, survey: submission.survey, preselected: nil, saved: true,
-                thread: try await thread(submission.state)))
+        return Self.html(SurveyPageView.renderSaved(token: token, state: submission.state, survey: submission.survey))
     }
 
     static func html(_ page: String, status: HTTPResponse.Status = .ok) -> Response {
@@ -118,6 +115,27 @@ public struct SurveyPageController: Sendable {
 
 /// Builds the Mustache context of the survey page.
 enum SurveyPageView {
+    /// The confirmation after a form POST: flat strings only, so rendering stays cheap.
+    static func renderSaved(token: String, state: InvitationState, survey: SurveyDefinition) -> String {
+        let locale = state.locale
+        let ui = UIStrings.forLocale(locale, expires: expiryText(state.expiresAt, locale: locale))
+        let response = state.response
+        let labels = (response?.factors ?? []).compactMap { id in survey.factor(id: id)?.0.label.text(locale) }
+        let lost = response?.lostBucket.flatMap { id in survey.lostTime?.buckets.first { $0.id == id } }
+        let context: [String: Any] = [
+            "locale": locale, "token": token, "title": survey.title.text(locale), "question": survey.question.text(locale),
+            "thanks": ui["thanks"] ?? "", "yourScore": ui["yourScore"] ?? "", "change": ui["change"] ?? "", "editable": ui["editable"] ?? "",
+            "score": response.map { String($0.score) } ?? "", "hasFactors": !labels.isEmpty, "factors": labels,
+            "lostTime": lost?.label.text(locale) ?? "", "lostQuestion": survey.lostTime?.question.text(locale) ?? "",
+            "comment": response?.comment ?? "",
+        ]
+        return Templates.render(context, "saved")
+    }
+
+    static func expiryText(_ date: Date, locale: String) -> String {
+        date.formatted(Date.FormatStyle(date: .long, time: .omitted, locale: Locale(identifier: locale), timeZone: TimeZone(identifier: "UTC") ?? .current))
+    }
+
     static func render(
         token: String, state: InvitationState, survey: SurveyDefinition, preselected: Int?, saved: Bool, thread: [ThreadMessage] = []
     ) -> String {
@@ -135,8 +153,7 @@ enum SurveyPageView {
             }
             return ["band": band.rawValue, "active": band == activeBand, "factors": factors, "factorQuestion": survey.factorQuestion.text(locale)]
         }
-        let expires = state.expiresAt.formatted(
-            Date.FormatStyle(date: .long, time: .omitted, locale: Locale(identifier: locale), timeZone: TimeZone(identifier: "UTC") ?? .current))
+        let expires = expiryText(state.expiresAt, locale: locale)
         var context: [String: Any] = [
             "locale": locale,
             "token": token,

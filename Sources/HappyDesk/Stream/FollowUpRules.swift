@@ -25,13 +25,11 @@ public struct FollowUpRules: Sendable {
         let reopening = survey.reopeningFactors(in: body.factors)
         let reopenedBefore = !survey.reopeningFactors(in: previous?.factors ?? []).isEmpty
         guard !reopening.isEmpty, !reopenedBefore else { return }
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT INTO response_follow_ups (response_id, needed, reason, flagged_at, handled_at, handled_by) VALUES (?, 1, ?, ?, NULL, NULL)
                 ON CONFLICT (response_id) DO UPDATE SET needed = 1, reason = excluded.reason, flagged_at = excluded.flagged_at,
                     handled_at = NULL, handled_by = NULL
-                """,
-            arguments: [body.response_id, reopening.joined(separator: ","), now]
+                """).execute(arguments: [body.response_id, reopening.joined(separator: ","), now]
         )
         if let url = settings.reopenWebhookURL {
             let reopen = ReopenBody(

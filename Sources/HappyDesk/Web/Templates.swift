@@ -14,7 +14,7 @@ public enum Templates {
         return library
     }()
 
-    public static var sources: [String: String] { ["survey": surveyPage, "error": errorTemplate] }
+    public static var sources: [String: String] { ["survey": surveyPage, "saved": savedPage, "error": errorTemplate] }
 
     public static func render(_ object: Any, _ name: String) -> String {
         library.render(object, withTemplate: name) ?? ""
@@ -100,6 +100,27 @@ public enum Templates {
         var h=document.getElementById('hint');if(h)h.hidden=true;});});
         </script>
         </body></html>
+        """
+
+    /// The answer to a form POST: a short confirmation of what was saved, with a link back to change it.
+    /// Kept small because it is on the hot path of every submission.
+    static let savedPage = """
+        <!doctype html>
+        <html lang="{{locale}}">
+        <head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+        <meta name="referrer" content="no-referrer"><meta name="robots" content="noindex">
+        <title>{{title}}</title><style>\(style)</style></head>
+        <body><main>
+        <h1>{{title}}</h1>
+        <p class="notice" role="status">{{thanks}}</p>
+        <div class="card"><p class="q">{{question}}</p>
+        <p>{{yourScore}}: <strong class="score">{{score}}</strong></p>
+        {{#hasFactors}}<ul>{{#factors}}<li>{{.}}</li>{{/factors}}</ul>{{/hasFactors}}
+        {{#lostTime}}<p>{{lostQuestion}} <strong>{{lostTime}}</strong></p>{{/lostTime}}
+        {{#comment}}<p class="msg">{{comment}}</p>{{/comment}}
+        <p><a href="/s/{{token}}">{{change}}</a></p>
+        <p class="meta">{{editable}}</p></div>
+        </main></body></html>
         """
 
     static let errorTemplate = """

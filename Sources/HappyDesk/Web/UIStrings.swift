@@ -17,7 +17,7 @@ struct UIStrings {
                 "confirm": "Bitte bestätigen Sie Ihre Bewertung mit „Absenden“ – erst dann wird sie gespeichert.",
                 "hint": "Wählen Sie eine Bewertung; danach können Sie Gründe angeben.",
                 "low": "0 – gar nicht zufrieden", "high": "10 – sehr zufrieden",
-                "editable": "Sie können Ihre Antwort bis \(expires) ändern.",
+                "editable": "Sie können Ihre Antwort bis \(expires) ändern.", "change": "Antwort ändern", "yourScore": "Ihre Bewertung",
             ]
         case "fi":
             strings = [
@@ -25,7 +25,7 @@ struct UIStrings {
                 "confirm": "Vahvista arviosi painamalla Lähetä – vasta silloin se tallennetaan.",
                 "hint": "Valitse arvosana; sen jälkeen voit kertoa syyt.",
                 "low": "0 – en lainkaan tyytyväinen", "high": "10 – erittäin tyytyväinen",
-                "editable": "Voit muuttaa vastaustasi \(expires) asti.",
+                "editable": "Voit muuttaa vastaustasi \(expires) asti.", "change": "Muuta vastaustani", "yourScore": "Arviosi",
             ]
         default:
             strings = [
@@ -33,7 +33,7 @@ struct UIStrings {
                 "confirm": "Please confirm your score with Send: it is saved only then.",
                 "hint": "Pick a score; then you can tell us why.",
                 "low": "0 – not at all happy", "high": "10 – very happy",
-                "editable": "You can change your answer until \(expires).",
+                "editable": "You can change your answer until \(expires).", "change": "Change my answer", "yourScore": "Your score",
             ]
         }
         return strings
