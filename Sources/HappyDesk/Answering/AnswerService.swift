@@ -169,8 +169,9 @@ public struct AnswerService: Sendable {
             for factor in factorIDs {
                 try db.cachedStatement(sql: "INSERT INTO response_factors (response_id, factor_id) VALUES (?, ?)").execute(arguments: [stored.id, factor])
             }
-            let event = try Self.appendEvent(db, type: type, response: stored, invitationID: state.invitationID, survey: survey, followUp: valid.factors.contains { $0.reopens })
-            try followUp?.apply(db, event: event, previous: state.response, survey: survey)
+            let (event, body) = try Self.appendEvent(
+                db, type: type, response: stored, invitationID: state.invitationID, survey: survey, followUp: valid.factors.contains { $0.reopens })
+            try followUp?.apply(db, body: body, previous: state.response, survey: survey)
             return (stored, event)
         }
         await publisher.publish([event])
@@ -180,7 +181,7 @@ public struct AnswerService: Sendable {
         return Submission(state: after, survey: survey, response: response, event: event)
     }
 
-    static func appendEvent(_ db: Database, type: String, response: StoredResponse, invitationID: Int64, survey: SurveyDefinition, followUp: Bool) throws -> StoredEvent {
+    static func appendEvent(_ db: Database, type: String, response: StoredResponse, invitationID: Int64, survey: SurveyDefinition, followUp: Bool) throws -> (StoredEvent, ResponseEvent) {
         guard let row = try Row.fetchOne(try db.cachedStatement(sql: """
                 SELECT c.ticket_id, c.source, i.kind, i.assignee_id, i.assignee_name, i.assignee_email, i.group_name, i.service,
                        i.requester_name, i.requester_email
@@ -196,9 +197,10 @@ public struct AnswerService: Sendable {
             requester_name: survey.anonymous ? nil : row["requester_name"], requester_email: survey.anonymous ? nil : row["requester_email"],
             follow_up: followUp, first_answered_at: response.firstAnsweredAt, last_changed_at: response.lastChangedAt
         )
-        return try EventLog.append(
+        let event = try EventLog.append(
             db, type: type, responseID: response.id, invitationID: invitationID, assigneeID: row["assignee_id"] ?? row["assignee_email"],
             payload: body, at: response.lastChangedAt
         )
+        return (event, body)
     }
 }

@@ -12,10 +12,7 @@ public struct FollowUpRules: Sendable {
     public init(settings: Settings) { self.settings = settings }
 
     /// Called by `AnswerService.submit` after the response and its event are written.
-    public func apply(_ db: Database, event: StoredEvent, previous: StoredResponse?, survey: SurveyDefinition) throws {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        guard let body = try? decoder.decode(AnswerService.ResponseEvent.self, from: Data(event.payload.utf8)) else { return }
+    public func apply(_ db: Database, body: AnswerService.ResponseEvent, previous: StoredResponse?, survey: SurveyDefinition) throws {
         let now = body.last_changed_at
         let wasNegative = previous.map { ScoreBand(score: $0.score) == .negative } ?? false
         if ScoreBand(score: body.score) == .negative, !wasNegative, let url = settings.alertWebhook(group: body.group) {
