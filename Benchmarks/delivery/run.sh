@@ -23,7 +23,7 @@ start_smtp() {  # $1: folder the server saves messages to
   for _ in $(seq 100); do grep -q READY "$WORK/smtp.port" 2>/dev/null && break; sleep 0.1; done
   SMTP_PORT=$(awk '/READY/{print $2}' "$WORK/smtp.port")
 }
-stop_smtp() { kill $SMTP; wait $SMTP 2>/dev/null || true; SMTP=""; }
+stop_smtp() { pkill -TERM -P $SMTP 2>/dev/null || true; kill $SMTP; wait $SMTP 2>/dev/null || true; SMTP=""; sleep 0.5; }
 
 start_smtp "$WORK/happydesk-mail"
 export HAPPYDESK_DATABASE="$WORK/bench.sqlite" HAPPYDESK_LOG_LEVEL=error HAPPYDESK_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" \

@@ -111,6 +111,16 @@ class ReusePortController(Controller):
     def _create_server(self):
         return self.loop.create_server(self._factory_invoker, host=self.hostname, port=self.port, ssl=self.ssl_context, reuse_port=True)
 
+    def _trigger_server(self):
+        # The kernel may hand the start-up probe to a sibling's socket; probe until one reaches ours.
+        for _ in range(200):
+            try:
+                super()._trigger_server()
+            except Exception:
+                pass
+            if self._factory_invoked.wait(0.05):
+                return
+
 
 def become_worker():
     """Forks a worker that dies with its parent (PR_SET_PDEATHSIG), so killing the server stops them all."""

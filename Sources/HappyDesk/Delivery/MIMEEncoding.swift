@@ -51,29 +51,65 @@ public enum MIMEEncoding {
     /// Body text with every line ending as CRLF and no line over 998 bytes (RFC 5322 §2.1.1),
     /// breaking long lines at a space where one exists.
     public static func crlfLines(_ text: String, maxBytes: Int = 900) -> String {
-        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
-        var out: [String] = []
-        for line in normalized.split(separator: "\n", omittingEmptySubsequences: false) {
-            var rest = Substring(line)
-            while rest.utf8.count > maxBytes {
-                var cut = rest.startIndex
-                var bytes = 0
-                var lastSpace: String.Index?
-                for index in rest.indices {
-                    let size = rest[index].utf8.count
-                    if bytes + size > maxBytes { break }
-                    bytes += size
-                    cut = rest.index(after: index)
-                    if rest[index] == " " { lastSpace = index }
-                }
-                let end = lastSpace.map { $0 > rest.startIndex ? $0 : cut } ?? cut
-                out.append(String(rest[..<end]))
-                rest = rest[end...]
-                if rest.first == " " { rest = rest.dropFirst() }
+        // Works on UTF-8 bytes (CR and LF are single ASCII bytes): Foundation's replacingOccurrences,
+        // bridged through NSString on Linux, cost more than the whole SMTP send.
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count + text.utf8.count / 16 + 2)
+        var lineStart = out.count
+        var lastWasCR = false
+        func endLine() {
+            if out.count - lineStart > maxBytes {
+                let line = String(decoding: out[lineStart...], as: UTF8.self)
+                out.removeSubrange(lineStart...)
+                out.append(contentsOf: wrap(Substring(line), maxBytes: maxBytes).joined(separator: "\r\n").utf8)
             }
-            out.append(String(rest))
         }
-        return out.joined(separator: "\r\n")
+        for byte in text.utf8 {
+            switch byte {
+            case 0x0D:
+                endLine()
+                out.append(contentsOf: [0x0D, 0x0A])
+                lineStart = out.count
+                lastWasCR = true
+            case 0x0A:
+                if lastWasCR {
+                    lastWasCR = false
+                } else {
+                    endLine()
+                    out.append(contentsOf: [0x0D, 0x0A])
+                    lineStart = out.count
+                }
+            default:
+                lastWasCR = false
+                out.append(byte)
+            }
+        }
+        endLine()
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Breaks one over-long line into pieces of at most `maxBytes`, at a space where one exists.
+    static func wrap(_ line: Substring, maxBytes: Int) -> [String] {
+        var out: [String] = []
+        var rest = line
+        while rest.utf8.count > maxBytes {
+            var cut = rest.startIndex
+            var bytes = 0
+            var lastSpace: String.Index?
+            for index in rest.indices {
+                let size = rest[index].utf8.count
+                if bytes + size > maxBytes { break }
+                bytes += size
+                cut = rest.index(after: index)
+                if rest[index] == " " { lastSpace = index }
+            }
+            let end = lastSpace.map { $0 > rest.startIndex ? $0 : cut } ?? cut
+            out.append(String(rest[..<end]))
+            rest = rest[end...]
+            if rest.first == " " { rest = rest.dropFirst() }
+        }
+        out.append(String(rest))
+        return out
     }
 
     /// Escapes text for HTML element content and double-quoted attributes.
