@@ -56,7 +56,8 @@ public enum Templates {
         @media (max-width:30rem){.scores{grid-template-columns:repeat(6,1fr)}}
         """
 
-    static let surveyPage = """
+    /// The start of every requester-facing page: no referrer (the token is in the URL), not indexed.
+    static let pageHead = """
         <!doctype html>
         <html lang="{{locale}}">
         <head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -64,6 +65,10 @@ public enum Templates {
         <title>{{title}}</title><style>\(style)</style></head>
         <body><main>
         <h1>{{title}}</h1>
+        """
+
+    static let surveyPage = """
+        \(pageHead)
         {{#saved}}<p class="notice" role="status">{{ui.thanks}}</p>{{/saved}}
         {{#preselected}}<p class="notice info" role="status">{{ui.confirm}}</p>{{/preselected}}
         <form method="post" action="/s/{{token}}">
@@ -105,13 +110,7 @@ public enum Templates {
     /// The answer to a form POST: a short confirmation of what was saved, with a link back to change it.
     /// Kept small because it is on the hot path of every submission.
     static let savedPage = """
-        <!doctype html>
-        <html lang="{{locale}}">
-        <head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-        <meta name="referrer" content="no-referrer"><meta name="robots" content="noindex">
-        <title>{{title}}</title><style>\(style)</style></head>
-        <body><main>
-        <h1>{{title}}</h1>
+        \(pageHead)
         <p class="notice" role="status">{{thanks}}</p>
         <div class="card"><p class="q">{{question}}</p>
         <p>{{yourScore}}: <strong class="score">{{score}}</strong></p>
