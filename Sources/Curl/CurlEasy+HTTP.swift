@@ -5,7 +5,9 @@ extension CurlEasy {
     /// means), while connection, TLS and timeout failures throw `CurlError`.
     public func post(_ request: HTTPPostRequest) throws(CurlError) -> HTTPPostResponse {
         for header in request.headers where !Self.isSafeHeader(header.name, header.value) {
-            throw CurlError(code: Int(CURLE_BAD_FUNCTION_ARGUMENT.rawValue), message: "header \(header.name.debugDescription) contains a line break or a bad name")
+            throw CurlError(
+                code: Int(CURLE_BAD_FUNCTION_ARGUMENT.rawValue), message: "header \(header.name.debugDescription) contains a line break or a bad name"
+            )
         }
         reset()
         set(CURLOPT_URL, request.url)

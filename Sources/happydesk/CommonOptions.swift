@@ -16,10 +16,13 @@ struct StorageOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Folder of survey YAML files. [env: HAPPYDESK_SURVEYS] (default: ./Surveys)", valueName: "dir"))
     var surveys: String?
 
-    @Option(name: .long, help: ArgumentHelp("Folder of numbered SQL migrations. [env: HAPPYDESK_MIGRATIONS] (default: ./Migrations)", valueName: "dir"))
+    @Option(
+        name: .long, help: ArgumentHelp("Folder of numbered SQL migrations. [env: HAPPYDESK_MIGRATIONS] (default: ./Migrations)", valueName: "dir"))
     var migrations: String?
 
-    @Option(name: .long, help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error. [env: HAPPYDESK_LOG_LEVEL] (default: info)", valueName: "level"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error. [env: HAPPYDESK_LOG_LEVEL] (default: info)", valueName: "level"))
     var logLevel: String?
 
     func settings() -> Settings {

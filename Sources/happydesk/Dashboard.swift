@@ -15,7 +15,8 @@ struct Dashboard: AsyncParsableCommand {
     )
 
     @OptionGroup var storage: StorageOptions
-    @Option(help: ArgumentHelp("File to write; '-' for standard output. (default: dashboard.html, .json or .csv)", valueName: "file")) var out: String?
+    @Option(help: ArgumentHelp("File to write; '-' for standard output. (default: dashboard.html, .json or .csv)", valueName: "file")) var out:
+        String?
     @Option(help: ArgumentHelp("First day included, YYYY-MM-DD (default: about six months before --to).", valueName: "date")) var from: String?
     @Option(help: ArgumentHelp("Last day included, YYYY-MM-DD (default: the last day with responses).", valueName: "date")) var to: String?
     @Option(help: "Trend period: day, week or month.") var period: String = "month"
@@ -65,6 +66,7 @@ struct Dashboard: AsyncParsableCommand {
         }
         // An empty range is an error (non-zero exit), but the page saying so is still written.
         guard report.hasData else { fail("\(report.noDataMessage) (wrote \(path) saying so)") }
-        FileHandle.standardError.write(Data("wrote \(path) (\(report.overall.figures.responses) responses, \(report.range.from) to \(report.range.to))\n".utf8))
+        FileHandle.standardError.write(
+            Data("wrote \(path) (\(report.overall.figures.responses) responses, \(report.range.from) to \(report.range.to))\n".utf8))
     }
 }

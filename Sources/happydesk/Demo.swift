@@ -37,6 +37,8 @@ struct Demo: AsyncParsableCommand {
             fail("\(error)")
         }
         bar.finish()
-        print("added \(responses) responses over \(days) days to \(settings.databasePath) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        print(
+            "added \(responses) responses over \(days) days to \(settings.databasePath) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s"
+        )
     }
 }

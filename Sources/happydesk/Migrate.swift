@@ -14,7 +14,9 @@ struct Migrate: AsyncParsableCommand {
         do {
             let pool = try AppDatabase.open(path: settings.databasePath)
             let applied = try AppDatabase.migrate(pool, directory: settings.migrationsDirectory)
-            print(applied.isEmpty ? "database \(settings.databasePath) is up to date" : "applied \(applied.joined(separator: ", ")) to \(settings.databasePath)")
+            print(
+                applied.isEmpty
+                    ? "database \(settings.databasePath) is up to date" : "applied \(applied.joined(separator: ", ")) to \(settings.databasePath)")
         } catch {
             fail("\(error)")
         }

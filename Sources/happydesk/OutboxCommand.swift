@@ -103,7 +103,8 @@ struct OutboxCommand: AsyncParsableCommand {
     }
 
     struct Purge: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete sent deliveries (and with --dead, dead ones) older than N days, with their attempts.")
+        static let configuration = CommandConfiguration(
+            abstract: "Delete sent deliveries (and with --dead, dead ones) older than N days, with their attempts.")
 
         @OptionGroup var storage: StorageOptions
 

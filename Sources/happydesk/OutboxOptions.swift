@@ -4,10 +4,14 @@ import HappyDesk
 
 /// Delivery flags of `happydesk serve` and `happydesk outbox send`; each reads a `HAPPYDESK_*` variable, a flag wins.
 struct DeliveryOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("SMTP server, smtp://host:587 or smtps://host:465; unset writes .eml files instead. [env: HAPPYDESK_SMTP_URL]", valueName: "url"))
+    @Option(
+        help: ArgumentHelp(
+            "SMTP server, smtp://host:587 or smtps://host:465; unset writes .eml files instead. [env: HAPPYDESK_SMTP_URL]", valueName: "url"))
     var smtpURL: String?
 
-    @Option(help: ArgumentHelp("From address, 'Name <addr>' or addr. [env: HAPPYDESK_SMTP_FROM] (default: IT Service Desk <happydesk@localhost>)", valueName: "address"))
+    @Option(
+        help: ArgumentHelp(
+            "From address, 'Name <addr>' or addr. [env: HAPPYDESK_SMTP_FROM] (default: IT Service Desk <happydesk@localhost>)", valueName: "address"))
     var smtpFrom: String?
 
     @Option(help: ArgumentHelp("SMTP user name for AUTH. [env: HAPPYDESK_SMTP_USER]", valueName: "user"))
@@ -19,28 +23,41 @@ struct DeliveryOptions: ParsableArguments {
     @Option(help: ArgumentHelp("PEM CA bundle to trust for SMTP and webhook TLS. [env: HAPPYDESK_SMTP_CA_FILE]", valueName: "path"))
     var smtpCAFile: String?
 
-    @Option(help: ArgumentHelp("STARTTLS on smtp:// URLs: required, opportunistic or off. [env: HAPPYDESK_SMTP_TLS] (default: opportunistic)", valueName: "mode"))
+    @Option(
+        help: ArgumentHelp(
+            "STARTTLS on smtp:// URLs: required, opportunistic or off. [env: HAPPYDESK_SMTP_TLS] (default: opportunistic)", valueName: "mode"))
     var smtpTLS: String?
 
-    @Option(help: ArgumentHelp("POST surveys as signed JSON here (used when no SMTP URL is set). [env: HAPPYDESK_DELIVERY_WEBHOOK_URL]", valueName: "url"))
+    @Option(
+        help: ArgumentHelp("POST surveys as signed JSON here (used when no SMTP URL is set). [env: HAPPYDESK_DELIVERY_WEBHOOK_URL]", valueName: "url")
+    )
     var deliveryWebhookURL: String?
 
-    @Option(help: ArgumentHelp("Secret signing outgoing webhooks. [env: HAPPYDESK_DELIVERY_WEBHOOK_SECRET] (default: HAPPYDESK_WEBHOOK_SECRET)", valueName: "secret"))
+    @Option(
+        help: ArgumentHelp(
+            "Secret signing outgoing webhooks. [env: HAPPYDESK_DELIVERY_WEBHOOK_SECRET] (default: HAPPYDESK_WEBHOOK_SECRET)", valueName: "secret"))
     var deliveryWebhookSecret: String?
 
     @Option(help: ArgumentHelp("Attempts before a message is dead-lettered. [env: HAPPYDESK_DELIVERY_MAX_ATTEMPTS] (default: 8)", valueName: "n"))
     var deliveryMaxAttempts: Int?
 
-    @Option(help: ArgumentHelp("Messages sent at once, each on a reused connection. [env: HAPPYDESK_DELIVERY_CONCURRENCY] (default: 8)", valueName: "n"))
+    @Option(
+        help: ArgumentHelp("Messages sent at once, each on a reused connection. [env: HAPPYDESK_DELIVERY_CONCURRENCY] (default: 8)", valueName: "n"))
     var deliveryConcurrency: Int?
 
-    @Option(help: ArgumentHelp("Seconds one send may take before it counts as failed. [env: HAPPYDESK_DELIVERY_TIMEOUT] (default: 30)", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "Seconds one send may take before it counts as failed. [env: HAPPYDESK_DELIVERY_TIMEOUT] (default: 30)", valueName: "seconds"))
     var deliveryTimeout: Double?
 
-    @Option(help: ArgumentHelp("Seconds before the first retry; doubles each attempt, with jitter. [env: HAPPYDESK_DELIVERY_BACKOFF] (default: 30)", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "Seconds before the first retry; doubles each attempt, with jitter. [env: HAPPYDESK_DELIVERY_BACKOFF] (default: 30)", valueName: "seconds"
+        ))
     var deliveryBackoff: Double?
 
-    @Option(help: ArgumentHelp("Folder for .eml files when no SMTP URL is set. [env: HAPPYDESK_OUTBOX_DIR] (default: ./data/outbox)", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp("Folder for .eml files when no SMTP URL is set. [env: HAPPYDESK_OUTBOX_DIR] (default: ./data/outbox)", valueName: "dir"))
     var outboxDir: String?
 
     func apply(to settings: inout Settings) {
@@ -68,7 +85,9 @@ struct DeliveryOptions: ParsableArguments {
             return flag
         }
         guard let text = env(name) else { return value }
-        guard let parsed = Int(text), range.contains(parsed) else { fail("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'") }
+        guard let parsed = Int(text), range.contains(parsed) else {
+            fail("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
+        }
         return parsed
     }
 

@@ -23,22 +23,36 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("TCP port. [env: HAPPYDESK_PORT] (default: 8080)", valueName: "port"))
     var port: Int?
 
-    @Option(help: ArgumentHelp("Public base URL used in survey links. [env: HAPPYDESK_PUBLIC_URL] (default: http://localhost:PORT)", valueName: "url"))
+    @Option(
+        help: ArgumentHelp("Public base URL used in survey links. [env: HAPPYDESK_PUBLIC_URL] (default: http://localhost:PORT)", valueName: "url"))
     var publicURL: String?
 
-    @Option(help: ArgumentHelp("Shared secret; when set, closures must carry X-Happydesk-Signature. [env: HAPPYDESK_WEBHOOK_SECRET]", valueName: "secret"))
+    @Option(
+        help: ArgumentHelp("Shared secret; when set, closures must carry X-Happydesk-Signature. [env: HAPPYDESK_WEBHOOK_SECRET]", valueName: "secret")
+    )
     var webhookSecret: String?
 
-    @Option(help: ArgumentHelp("Key file sealing outbox tokens, created on first start. [env: HAPPYDESK_SECRET_KEY_FILE] (default: beside the database)", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "Key file sealing outbox tokens, created on first start. [env: HAPPYDESK_SECRET_KEY_FILE] (default: beside the database)",
+            valueName: "path"))
     var secretKeyFile: String?
 
-    @Option(help: ArgumentHelp("Alert webhooks for negative (0–6) responses: 'group=url,…'; a bare URL or '*=url' is the default. Slack and Teams incoming webhooks work. [env: HAPPYDESK_ALERT_WEBHOOKS]", valueName: "list"))
+    @Option(
+        help: ArgumentHelp(
+            "Alert webhooks for negative (0–6) responses: 'group=url,…'; a bare URL or '*=url' is the default. Slack and Teams incoming webhooks work. [env: HAPPYDESK_ALERT_WEBHOOKS]",
+            valueName: "list"))
     var alertWebhooks: String?
 
-    @Option(help: ArgumentHelp("Webhook called with the ticket id when a requester says the issue is not solved. [env: HAPPYDESK_REOPEN_WEBHOOK_URL]", valueName: "url"))
+    @Option(
+        help: ArgumentHelp(
+            "Webhook called with the ticket id when a requester says the issue is not solved. [env: HAPPYDESK_REOPEN_WEBHOOK_URL]", valueName: "url"))
     var reopenWebhookURL: String?
 
-    @Option(help: ArgumentHelp("Events a stream socket may have waiting before it is disconnected as too slow. [env: HAPPYDESK_STREAM_BUFFER] (default: 1024)", valueName: "n"))
+    @Option(
+        help: ArgumentHelp(
+            "Events a stream socket may have waiting before it is disconnected as too slow. [env: HAPPYDESK_STREAM_BUFFER] (default: 1024)",
+            valueName: "n"))
     var streamBuffer: Int?
 
     func run() async throws {
@@ -63,7 +77,9 @@ struct Serve: AsyncParsableCommand {
             fail("reopen webhook URL must be an http(s) URL, not '\(url)'")
         }
         if let text = streamBuffer.map(String.init) ?? env("HAPPYDESK_STREAM_BUFFER") {
-            guard let value = Int(text), (16...1_000_000).contains(value) else { fail("stream buffer must be a number from 16 to 1000000, not '\(text)'") }
+            guard let value = Int(text), (16...1_000_000).contains(value) else {
+                fail("stream buffer must be a number from 16 to 1000000, not '\(text)'")
+            }
             settings.streamBufferLimit = value
         }
 

@@ -21,7 +21,9 @@ struct Surveys: AsyncParsableCommand {
                 let catalog = try SurveyCatalog.load(directory: settings.surveysDirectory)
                 for survey in catalog.surveys.values.sorted(by: { $0.id < $1.id }) {
                     let factorCount = survey.positive.count + survey.neutral.count + survey.negative.count
-                    print("ok  \(survey.id) (\(survey.kind.rawValue)): \(factorCount) factors, locales \(survey.locales.joined(separator: ", ")), \(survey.lostTime?.buckets.count ?? 0) lost-time answers")
+                    print(
+                        "ok  \(survey.id) (\(survey.kind.rawValue)): \(factorCount) factors, locales \(survey.locales.joined(separator: ", ")), \(survey.lostTime?.buckets.count ?? 0) lost-time answers"
+                    )
                 }
             } catch {
                 fail("\(error)")

@@ -31,7 +31,8 @@ final class CurlTests: XCTestCase {
     }
 
     func testOneHandleSendsSeveralMailsOverOneConnection() async throws {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Support/smtp_server.py").standardizedFileURL
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Support/smtp_server.py")
+            .standardizedFileURL
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("curltests-\(UUID().uuidString).jsonl")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

@@ -40,7 +40,8 @@ final class DashboardEndToEndTests: XCTestCase {
         guard which("chromium") != nil, which("chromedriver") != nil else { throw XCTSkip("chromium or chromedriver is not installed") }
         guard (try? run("/usr/bin/env", ["python3", "-c", "import selenium"]).status) == 0 else { throw XCTSkip("python selenium is not installed") }
         let fixture = try demoDatabase()
-        let report = try fixture.builder().build(DashboardFilters(period: .month, dimension: .service), now: Date(timeIntervalSince1970: 1_795_000_000))
+        let report = try fixture.builder().build(
+            DashboardFilters(period: .month, dimension: .service), now: Date(timeIntervalSince1970: 1_795_000_000))
         XCTAssertTrue(report.hasData)
         let page = fixture.directory.appendingPathComponent("dashboard.html")
         try Data(DashboardHTML.render(report).utf8).write(to: page)
@@ -60,7 +61,10 @@ final class DashboardEndToEndTests: XCTestCase {
         let binary = repositoryRoot.appendingPathComponent(".build/debug/happydesk").path
         guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("build the happydesk binary first (swift build)") }
         let fixture = try demoDatabase(responses: 400)
-        let common = ["--surveys", repositoryRoot.appendingPathComponent("Surveys").path, "--migrations", repositoryRoot.appendingPathComponent("Migrations").path]
+        let common = [
+            "--surveys", repositoryRoot.appendingPathComponent("Surveys").path, "--migrations",
+            repositoryRoot.appendingPathComponent("Migrations").path,
+        ]
         let out = fixture.directory.appendingPathComponent("d.html").path
         func dashboard(_ args: [String], database: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
             try run(binary, ["dashboard", "--database", database ?? fixture.path, "--out", out] + common + args)

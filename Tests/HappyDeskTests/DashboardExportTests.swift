@@ -78,8 +78,16 @@ final class DashboardExportTests: XCTestCase {
             if quoted {
                 if c == "\"" {
                     if index + 1 < chars.count && chars[index + 1] == "\"" { current.append("\""); index += 1 } else { quoted = false }
-                } else { current.append(c) }
-            } else if c == "\"" { quoted = true } else if c == "," { fields.append(current); current = "" } else { current.append(c) }
+                } else {
+                    current.append(c)
+                }
+            } else if c == "\"" {
+                quoted = true
+            } else if c == "," {
+                fields.append(current); current = ""
+            } else {
+                current.append(c)
+            }
             index += 1
         }
         fields.append(current)

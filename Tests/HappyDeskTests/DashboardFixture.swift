@@ -91,7 +91,9 @@ struct DashboardFixture {
         let vpnLost: [Int?] = [600, 180, 45, 15, 0, nil, nil, nil, nil, nil]
         let vpnFactors: [[String]] = [["speed"], ["attitude"], [], [], [], ["speed_ok"], [], ["slow"], ["slow", "bounced"], ["not_solved"]]
         for (index, score) in vpnScores.enumerated() {
-            try add(day: String(format: "2026-11-%02d", index + 1), score: score, lost: vpnLost[index], factors: vpnFactors[index], reassignments: index >= 7 ? 2 : 0)
+            try add(
+                day: String(format: "2026-11-%02d", index + 1), score: score, lost: vpnLost[index], factors: vpnFactors[index],
+                reassignments: index >= 7 ? 2 : 0)
         }
         for (index, score) in [10, 10, 10, 10, 9, 0].enumerated() {
             try add(day: String(format: "2026-11-%02d", index + 11), score: score, service: "Email")

@@ -33,7 +33,8 @@ final class DashboardHTTPTests: XCTestCase {
         let (server, manager, _) = try await makeServerWithData()
         let auth: HTTPFields = [.authorization: "Bearer \(manager)"]
         try await buildApplication(server).test(.router) { client in
-            let response = try await client.execute(uri: "/api/v1/metrics?from=2026-11-01&to=2026-11-30&by=service&period=month", method: .get, headers: auth)
+            let response = try await client.execute(
+                uri: "/api/v1/metrics?from=2026-11-01&to=2026-11-30&by=service&period=month", method: .get, headers: auth)
             XCTAssertEqual(response.status, .ok)
             let overall = (response.json["overall"] as? [String: Any])?["figures"] as? [String: Any]
             XCTAssertEqual(overall?["responses"] as? Int, 19)

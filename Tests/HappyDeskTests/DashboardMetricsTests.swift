@@ -137,21 +137,29 @@ final class DashboardMetricsTests: XCTestCase {
             try db.execute(sql: "DELETE FROM responses WHERE id = (SELECT min(id) FROM responses)")
         }
         try fixture.pool.read { db in
-            let stored = try Row.fetchAll(db, sql: """
-                SELECT dim, value, day, kind, responses, positive, negative, lost_answered, lost_minutes FROM dashboard_daily
-                WHERE responses <> 0 OR lost_answered <> 0 ORDER BY 1, 2, 3, 4
-                """)
-            let recount = try Row.fetchAll(db, sql: """
-                SELECT dim, value, day, kind, count(*), sum(score >= 9), sum(score <= 6), count(lost_minutes), COALESCE(sum(lost_minutes), 0)
-                FROM dashboard_response_dims WHERE value IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-                """)
+            let stored = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT dim, value, day, kind, responses, positive, negative, lost_answered, lost_minutes FROM dashboard_daily
+                    WHERE responses <> 0 OR lost_answered <> 0 ORDER BY 1, 2, 3, 4
+                    """)
+            let recount = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT dim, value, day, kind, count(*), sum(score >= 9), sum(score <= 6), count(lost_minutes), COALESCE(sum(lost_minutes), 0)
+                    FROM dashboard_response_dims WHERE value IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+                    """)
             XCTAssertEqual(stored.map { Array($0.databaseValues) }, recount.map { Array($0.databaseValues) })
-            let storedFactors = try Row.fetchAll(db, sql: "SELECT dim, value, day, kind, band, factor_id, picks FROM dashboard_factor_daily WHERE picks <> 0 ORDER BY 1, 2, 3, 4, 5, 6")
-            let recountFactors = try Row.fetchAll(db, sql: """
-                SELECT d.dim, d.value, d.day, d.kind, CASE WHEN d.score >= 9 THEN 'positive' WHEN d.score >= 7 THEN 'neutral' ELSE 'negative' END, f.factor_id, count(*)
-                FROM dashboard_response_dims d JOIN response_factors f ON f.response_id = d.response_id
-                WHERE d.dim <> 'lost' AND d.value IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
-                """)
+            let storedFactors = try Row.fetchAll(
+                db, sql: "SELECT dim, value, day, kind, band, factor_id, picks FROM dashboard_factor_daily WHERE picks <> 0 ORDER BY 1, 2, 3, 4, 5, 6"
+            )
+            let recountFactors = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.dim, d.value, d.day, d.kind, CASE WHEN d.score >= 9 THEN 'positive' WHEN d.score >= 7 THEN 'neutral' ELSE 'negative' END, f.factor_id, count(*)
+                    FROM dashboard_response_dims d JOIN response_factors f ON f.response_id = d.response_id
+                    WHERE d.dim <> 'lost' AND d.value IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
+                    """)
             XCTAssertEqual(storedFactors.map { Array($0.databaseValues) }, recountFactors.map { Array($0.databaseValues) })
         }
     }
@@ -182,10 +190,19 @@ final class DashboardMetricsTests: XCTestCase {
         func message(_ body: () throws -> Void) -> String {
             do { try body(); return "" } catch { return "\(error)" }
         }
-        XCTAssertTrue(message { _ = try DashboardFilters(from: nil, to: nil, period: "year", by: nil, kind: nil, minimum: nil) }.contains("unknown period 'year'"))
-        XCTAssertTrue(message { _ = try DashboardFilters(from: nil, to: nil, period: nil, by: "planet", kind: nil, minimum: nil) }.contains("unknown dimension 'planet'"))
-        XCTAssertTrue(message { _ = try DashboardFilters(from: "2026-11-30", to: "2026-11-01", period: nil, by: nil, kind: nil, minimum: nil) }.contains("is after --to"))
-        XCTAssertTrue(message { _ = try DashboardFilters(from: "2026-02-30", to: nil, period: nil, by: nil, kind: nil, minimum: nil) }.contains("must be a date"))
-        XCTAssertTrue(message { _ = try DashboardFilters(from: nil, to: nil, period: nil, by: nil, kind: "problem", minimum: nil) }.contains("unknown kind"))
+        XCTAssertTrue(
+            message { _ = try DashboardFilters(from: nil, to: nil, period: "year", by: nil, kind: nil, minimum: nil) }.contains(
+                "unknown period 'year'"))
+        XCTAssertTrue(
+            message { _ = try DashboardFilters(from: nil, to: nil, period: nil, by: "planet", kind: nil, minimum: nil) }.contains(
+                "unknown dimension 'planet'"))
+        XCTAssertTrue(
+            message { _ = try DashboardFilters(from: "2026-11-30", to: "2026-11-01", period: nil, by: nil, kind: nil, minimum: nil) }.contains(
+                "is after --to"))
+        XCTAssertTrue(
+            message { _ = try DashboardFilters(from: "2026-02-30", to: nil, period: nil, by: nil, kind: nil, minimum: nil) }.contains(
+                "must be a date"))
+        XCTAssertTrue(
+            message { _ = try DashboardFilters(from: nil, to: nil, period: nil, by: nil, kind: "problem", minimum: nil) }.contains("unknown kind"))
     }
 }

@@ -134,7 +134,8 @@ final class DeliveryFaultTests: XCTestCase {
         let bad = try await harness.invite(ticket: "INC-BADADDR")
         let good = try await harness.invite(ticket: "INC-GOODADDR", email: "good@example.com")
         try await harness.server.database.write { db in
-            try db.execute(sql: "UPDATE invitations SET requester_email = ? WHERE id = ?", arguments: ["ann@example.com>\r\nRCPT TO:<x@evil.test", bad.id])
+            try db.execute(
+                sql: "UPDATE invitations SET requester_email = ? WHERE id = ?", arguments: ["ann@example.com>\r\nRCPT TO:<x@evil.test", bad.id])
         }
 
         try await harness.deliverAll()

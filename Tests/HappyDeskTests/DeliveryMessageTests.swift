@@ -17,7 +17,10 @@ final class DeliveryMessageTests: XCTestCase {
     }
 
     func testAddressesWithLineBreaksOrBracketsAreRejected() {
-        for bad in ["ann@example.com\r\nBcc: x@y.z", "ann@example.com>", "<ann@example.com", "ann smith@example.com", "ann@", "@example.com", "jörg@example.com", "a..b@example.com"] {
+        for bad in [
+            "ann@example.com\r\nBcc: x@y.z", "ann@example.com>", "<ann@example.com", "ann smith@example.com", "ann@", "@example.com",
+            "jörg@example.com", "a..b@example.com",
+        ] {
             XCTAssertThrowsError(try MailAddress(bad), bad)
         }
         XCTAssertNoThrow(try MailAddress("ann.o'neil+it@sub.example.co.uk"))
@@ -28,7 +31,8 @@ final class DeliveryMessageTests: XCTestCase {
     func testRenderedMessageUsesCRLFAndShortLines() {
         let message = MailMessage(
             from: try! MailAddress("desk@example.com"), to: try! MailAddress("ann@example.com"), subject: "Hi", messageID: "x@example.com",
-            date: Date(timeIntervalSince1970: 0), text: "line one\nline two\r\n.starts with a dot\n" + String(repeating: "word ", count: 400), html: "<p>x</p>"
+            date: Date(timeIntervalSince1970: 0), text: "line one\nline two\r\n.starts with a dot\n" + String(repeating: "word ", count: 400),
+            html: "<p>x</p>"
         )
         let text = String(decoding: message.render(), as: UTF8.self)
         XCTAssertFalse(text.replacingOccurrences(of: "\r\n", with: "").contains("\n"))

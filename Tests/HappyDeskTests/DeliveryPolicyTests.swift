@@ -68,7 +68,9 @@ final class DeliveryPolicyTests: XCTestCase {
         let failing = try await harness.invite(ticket: "INC-RETRY")
         try await harness.dispatcher.runOnce()
         try await harness.server.database.write { db in
-            try Outbox.enqueue(db, invitationID: failing.id, purpose: "reminder", channel: "email", sealedToken: nil, dueAt: Date().addingTimeInterval(86_400), now: Date())
+            try Outbox.enqueue(
+                db, invitationID: failing.id, purpose: "reminder", channel: "email", sealedToken: nil, dueAt: Date().addingTimeInterval(86_400),
+                now: Date())
         }
 
         let entries = try await OutboxAdmin(database: harness.server.database).list()

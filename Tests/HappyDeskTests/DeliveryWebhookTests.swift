@@ -51,7 +51,8 @@ final class DeliveryWebhookTests: XCTestCase {
         try await harness.deliverAll()
 
         let requests = await listener.waitForRecords(2)
-        let reply = try XCTUnwrap(try requests.last.flatMap { try JSONSerialization.jsonObject(with: Data($0.string("body").utf8)) as? [String: Any] })
+        let reply = try XCTUnwrap(
+            try requests.last.flatMap { try JSONSerialization.jsonObject(with: Data($0.string("body").utf8)) as? [String: Any] })
         XCTAssertEqual(reply["type"] as? String, "survey.reply")
         XCTAssertEqual((reply["reply"] as? [String: Any])?["text"] as? String, "Glad it works again!")
         XCTAssertEqual(reply["survey_url"] as? String, invitation.url)
@@ -69,7 +70,8 @@ final class DeliveryWebhookTests: XCTestCase {
         try await harness.server.database.write { db in
             try Outbox.enqueue(
                 db, invitationID: invitation.id, purpose: "alert", channel: "webhook", sealedToken: nil,
-                payload: #"{"url":"\#(base)/ok/alert","body":{"score":0,"ticket":"INC-ALERT-1","factors":["not_solved"]}}"#, dueAt: Date(), now: Date()
+                payload: #"{"url":"\#(base)/ok/alert","body":{"score":0,"ticket":"INC-ALERT-1","factors":["not_solved"]}}"#, dueAt: Date(),
+                now: Date()
             )
             try Outbox.enqueue(
                 db, invitationID: invitation.id, purpose: "reopen", channel: "webhook", sealedToken: nil,
@@ -85,7 +87,8 @@ final class DeliveryWebhookTests: XCTestCase {
         XCTAssertEqual(alertBody["score"] as? Int, 0, "a score of 0 is posted as 0")
         XCTAssertEqual(alertBody["factors"] as? [String], ["not_solved"])
         let headers = try XCTUnwrap(alert["headers"] as? [String: String])
-        XCTAssertNoThrow(try SignatureVerifier(secret: "outbound").verify(header: headers["X-Happydesk-Signature"], body: Data(alert.string("body").utf8)))
+        XCTAssertNoThrow(
+            try SignatureVerifier(secret: "outbound").verify(header: headers["X-Happydesk-Signature"], body: Data(alert.string("body").utf8)))
 
         let reopens = requests.filter { $0.string("path") == "/fail/reopen" }
         XCTAssertEqual(reopens.count, 3)
@@ -122,11 +125,12 @@ final class DeliveryWebhookTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 4)
 
         let rows = try await harness.deliveries().filter { $0["purpose"] == "response_webhook" }
-        let byPath = Dictionary(uniqueKeysWithValues: rows.map { row -> (String, Row) in
-            let payload: String = row["payload"]
-            let path = payload.components(separatedBy: base).last?.components(separatedBy: "\"").first ?? ""
-            return (path, row)
-        })
+        let byPath = Dictionary(
+            uniqueKeysWithValues: rows.map { row -> (String, Row) in
+                let payload: String = row["payload"]
+                let path = payload.components(separatedBy: base).last?.components(separatedBy: "\"").first ?? ""
+                return (path, row)
+            })
         XCTAssertEqual(byPath["/slow"]?["status"], "dead")
         XCTAssertTrue((byPath["/slow"]?["last_error"] as String? ?? "").contains("curl error 28"))
         for path in ["/ok/1", "/ok/2", "/ok/3", "/big"] { XCTAssertEqual(byPath[path]?["status"], "sent", path) }

@@ -40,7 +40,8 @@ final class IntakeTests: XCTestCase {
         XCTAssertEqual(token.count, 43, "256 bits in base64url")
         let stored = try await server.database.read { db in try Data.fetchOne(db, sql: "SELECT token_hash FROM invitations") }
         XCTAssertEqual(stored, SurveyToken.hash(token))
-        let file = try Data(contentsOf: URL(fileURLWithPath: server.settings.databasePath + "-wal"))
+        let file =
+            try Data(contentsOf: URL(fileURLWithPath: server.settings.databasePath + "-wal"))
             + Data(contentsOf: URL(fileURLWithPath: server.settings.databasePath))
         XCTAssertNil(file.range(of: Data(token.utf8)), "the clear token must not appear anywhere in the database files")
     }
@@ -72,7 +73,8 @@ final class IntakeTests: XCTestCase {
             XCTAssertEqual(unsigned.status, .unauthorized)
             XCTAssertTrue(unsigned.errorMessage.contains("missing X-Happydesk-Signature"))
 
-            let wrong = try await client.postJSON("/api/v1/closures", body, headers: [header: SignatureVerifier(secret: "other").sign(body: Data(body.utf8))])
+            let wrong = try await client.postJSON(
+                "/api/v1/closures", body, headers: [header: SignatureVerifier(secret: "other").sign(body: Data(body.utf8))])
             XCTAssertEqual(wrong.status, .unauthorized)
             XCTAssertTrue(wrong.errorMessage.contains("does not match"))
 
@@ -114,7 +116,11 @@ final class IntakeTests: XCTestCase {
             XCTAssertEqual(ignored.json["status"] as? String, "ignored")
         }
         let row = try await server.database.read { db in
-            try Row.fetchOne(db, sql: "SELECT c.ticket_id, c.source, c.kind, c.requester_email, i.assignee_email, i.locale, i.service FROM closures c JOIN invitations i ON i.closure_id = c.id")
+            try Row.fetchOne(
+                db,
+                sql:
+                    "SELECT c.ticket_id, c.source, c.kind, c.requester_email, i.assignee_email, i.locale, i.service FROM closures c JOIN invitations i ON i.closure_id = c.id"
+            )
         }
         XCTAssertEqual(row?["ticket_id"], "ITSM-42")
         XCTAssertEqual(row?["source"], "jira")

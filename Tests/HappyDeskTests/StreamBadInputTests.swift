@@ -40,7 +40,9 @@ final class StreamBadInputTests: XCTestCase {
                 _ = try await probe.finished()
                 XCTFail("the upgrade should have been refused")
             } catch {
-                XCTAssertTrue("\(error)".contains("401") || "\(error)".lowercased().contains("upgrade") || "\(error)".lowercased().contains("unauthorized"), "\(error)")
+                XCTAssertTrue(
+                    "\(error)".contains("401") || "\(error)".lowercased().contains("upgrade") || "\(error)".lowercased().contains("unauthorized"),
+                    "\(error)")
             }
         }
     }
@@ -66,7 +68,8 @@ final class StreamBadInputTests: XCTestCase {
             XCTAssertEqual(unknown["code"] as? String, "unknown_response")
 
             for (path, body) in [("replies", #"{"text":"hi"}"#), ("ack", "{}"), ("messages", "")] {
-                let response = path == "messages"
+                let response =
+                    path == "messages"
                     ? try await client.get("/api/v1/responses/\(samsResponse)/messages", token: people.pat)
                     : try await client.post("/api/v1/responses/\(samsResponse)/\(path)", json: body, token: people.pat)
                 XCTAssertEqual(response.status, .forbidden, path)
@@ -119,7 +122,8 @@ final class StreamBadInputTests: XCTestCase {
             XCTAssertEqual(ok["type"] as? String, "ok", "\(ok)")
             try await sam.waitFor { ($0["type"] as? String) == "message.created" }
 
-            let rest = try await client.post("/api/v1/responses/\(responseID)/replies", json: "{\"text\":\"\(String(repeating: "x", count: 5001))\"}", token: people.sam)
+            let rest = try await client.post(
+                "/api/v1/responses/\(responseID)/replies", json: "{\"text\":\"\(String(repeating: "x", count: 5001))\"}", token: people.sam)
             XCTAssertEqual(rest.status, .badRequest)
             XCTAssertTrue(rest.errorMessage.contains("5000"), rest.errorMessage)
             let restJunk = try await client.post("/api/v1/responses/\(responseID)/replies", json: "nope", token: people.sam)

@@ -32,7 +32,9 @@ final class StreamBrowserTests: XCTestCase {
             process.standardOutput = log
             process.standardError = log
             let exited = AsyncStream<Int32>.makeStream()
-            process.terminationHandler = { exited.continuation.yield($0.terminationStatus); exited.continuation.finish() }
+            process.terminationHandler = {
+                exited.continuation.yield($0.terminationStatus); exited.continuation.finish()
+            }
             try process.run()
 
             let deadline = ContinuousClock.now + .seconds(60)

@@ -45,8 +45,9 @@ final class StreamHubTests: XCTestCase {
         // Events written straight to the log (as three concurrent transactions would), published out of order.
         let stored = try await server.database.write { db in
             try (1...3).map { index in
-                try EventLog.append(db, type: "kudos.created", responseID: nil, invitationID: nil, assigneeID: "a1",
-                                    payload: ["assignee_id": "a1", "n": "\(index)"], at: Date())
+                try EventLog.append(
+                    db, type: "kudos.created", responseID: nil, invitationID: nil, assigneeID: "a1",
+                    payload: ["assignee_id": "a1", "n": "\(index)"], at: Date())
             }
         }
         let subscription = server.hub.subscribe(manager)

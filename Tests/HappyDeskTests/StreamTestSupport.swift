@@ -4,9 +4,9 @@ import Hummingbird
 import HummingbirdTesting
 import HummingbirdWSTesting
 import HummingbirdWebSocket
-import WSClient
 import Logging
 import Synchronization
+import WSClient
 import XCTest
 
 @testable import HappyDesk
@@ -83,7 +83,9 @@ final class StreamProbe: Sendable {
     }
 
     /// Waits until `count` events arrived.
-    func waitForEvents(_ count: Int, timeout: Duration = .seconds(5), file: StaticString = #filePath, line: UInt = #line) async throws -> [[String: Any]] {
+    func waitForEvents(_ count: Int, timeout: Duration = .seconds(5), file: StaticString = #filePath, line: UInt = #line) async throws -> [[String:
+        Any]]
+    {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline, eventCount.withLock({ $0 }) < count { try await Task.sleep(for: .milliseconds(2)) }
         let events = events

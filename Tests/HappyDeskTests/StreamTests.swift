@@ -98,7 +98,9 @@ final class StreamTests: XCTestCase {
             let sam = try await StreamProbe.connect(port: port, path: "/api/v1/stream?after=0", token: people.sam)
             try await sam.waitForEvents(1)
 
-            let answer = try await sam.request(["type": "reply", "response_id": responseID, "text": "Sorry <script>alert(1)</script> — fixed the VPN profile"])
+            let answer = try await sam.request([
+                "type": "reply", "response_id": responseID, "text": "Sorry <script>alert(1)</script> — fixed the VPN profile",
+            ])
             XCTAssertEqual(answer["type"] as? String, "ok", "\(answer)")
             XCTAssertNotNil(answer["message_id"])
             let echoed = try await sam.waitFor { ($0["type"] as? String) == "message.created" }
@@ -107,7 +109,11 @@ final class StreamTests: XCTestCase {
 
             // The reply is queued for the requester through the outbox, with the survey link's sealed token.
             let row = try await server.database.read { db in
-                try Row.fetchOne(db, sql: "SELECT d.channel, d.payload, d.sealed_token, s.sealed_token AS survey_token FROM deliveries d JOIN deliveries s ON s.invitation_id = d.invitation_id AND s.purpose = 'survey' WHERE d.purpose = 'reply'")
+                try Row.fetchOne(
+                    db,
+                    sql:
+                        "SELECT d.channel, d.payload, d.sealed_token, s.sealed_token AS survey_token FROM deliveries d JOIN deliveries s ON s.invitation_id = d.invitation_id AND s.purpose = 'survey' WHERE d.purpose = 'reply'"
+                )
             }
             let delivery = try XCTUnwrap(row)
             XCTAssertEqual(delivery["channel"] as String, "file")
@@ -150,7 +156,8 @@ final class StreamTests: XCTestCase {
             let ack = try await client.post("/api/v1/responses/\(responseID)/ack", json: "{}", token: people.sam)
             XCTAssertEqual(ack.status, .ok, ack.text)
             let events = try await client.get("/api/v1/events?after=0", token: people.sam)
-            XCTAssertEqual((events.json["events"] as? [[String: Any]])?.compactMap { $0["type"] as? String }, ["response.created", "message.created"])
+            XCTAssertEqual(
+                (events.json["events"] as? [[String: Any]])?.compactMap { $0["type"] as? String }, ["response.created", "message.created"])
             XCTAssertEqual(events.json["has_more"] as? Bool, false)
         }
     }
@@ -194,7 +201,8 @@ final class StreamTests: XCTestCase {
         let dir = try makeTemporaryDirectory()
         var settings = makeSettings(directory: dir)
         settings.reopenWebhookURL = "https://itsm.example.com/reopen"
-        settings.alertWebhooks = try Settings.parseAlertWebhooks("Service Desk=https://hooks.slack.com/services/T/B/X,https://default.example.com/hook")
+        settings.alertWebhooks = try Settings.parseAlertWebhooks(
+            "Service Desk=https://hooks.slack.com/services/T/B/X,https://default.example.com/hook")
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         let server = try HappyDeskServer.open(settings: settings, logger: logger)

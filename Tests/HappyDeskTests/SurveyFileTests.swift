@@ -19,8 +19,11 @@ final class SurveyFileTests: XCTestCase {
         let valid = try String(contentsOf: repositoryRoot.appendingPathComponent("Surveys/incident.yml"), encoding: .utf8)
         let cases: [(String, String, Int?)] = [
             (valid.replacingOccurrences(of: "kind: incident", with: "kind: outage"), "kind", 4),
-            (valid.replacingOccurrences(of: "      label: { en: \"Fast resolution\", de: \"Schnelle Lösung\" }", with: "      label: { en: \"Fast resolution\" }"),
-             "factors.positive[0].label.de", 23),
+            (
+                valid.replacingOccurrences(
+                    of: "      label: { en: \"Fast resolution\", de: \"Schnelle Lösung\" }", with: "      label: { en: \"Fast resolution\" }"),
+                "factors.positive[0].label.de", 23
+            ),
             (valid.replacingOccurrences(of: "minutes: 45,", with: "minutes: soon,"), "lost_time.buckets[2].minutes", nil),
             (valid.replacingOccurrences(of: "    - id: slow", with: "    - id: speed"), "factors.negative[1].id", nil),
             (valid + "\n  broken: [", "(syntax)", nil),
@@ -44,7 +47,8 @@ final class SurveyFileTests: XCTestCase {
         for name in ["incident.yml", "request.yml"] {
             try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("Surveys/\(name)"), to: surveys.appendingPathComponent(name))
         }
-        try "id: request\nkind: request\nlocales: [en]\nquestion: 5\n".write(to: surveys.appendingPathComponent("request.yml"), atomically: true, encoding: .utf8)
+        try "id: request\nkind: request\nlocales: [en]\nquestion: 5\n".write(
+            to: surveys.appendingPathComponent("request.yml"), atomically: true, encoding: .utf8)
         var settings = makeSettings(directory: dir)
         settings.surveysDirectory = surveys
         XCTAssertThrowsError(try HappyDeskServer.open(settings: settings, logger: .init(label: "t"))) { error in

@@ -56,7 +56,8 @@ final class SurveyPageTests: XCTestCase {
         let server = try makeServer(directory: dir)
         let token = try await buildApplication(server).test(.router) { client in
             let token = try await client.createInvitation()
-            let saved = try await client.postForm("/s/\(token)", "score=4&factors=slow&factors=not_informed&lost_time=1to2h&comment=VPN+kept+dropping")
+            let saved = try await client.postForm(
+                "/s/\(token)", "score=4&factors=slow&factors=not_informed&lost_time=1to2h&comment=VPN+kept+dropping")
             XCTAssertEqual(saved.status, .ok)
             XCTAssertTrue(saved.text.contains("Thank you! Your answer is saved."))
             XCTAssertTrue(saved.text.contains("VPN kept dropping"))
@@ -145,7 +146,9 @@ final class SurveyPageTests: XCTestCase {
         let server = try makeServer(directory: dir)
         try await buildApplication(server).test(.router) { client in
             let token = try await client.createInvitation()
-            try await server.database.write { db in try db.execute(sql: "UPDATE invitations SET expires_at = ?", arguments: [Date().addingTimeInterval(-60)]) }
+            try await server.database.write { db in
+                try db.execute(sql: "UPDATE invitations SET expires_at = ?", arguments: [Date().addingTimeInterval(-60)])
+            }
             let page = try await client.execute(uri: "/s/\(token)", method: .get)
             XCTAssertEqual(page.status, .gone)
             XCTAssertTrue(page.text.contains("expired"))

@@ -33,7 +33,9 @@ public struct AnswerService: Sendable {
     /// Runs inside the saving transaction after the event is appended (alerts, reopen, follow-up flag).
     public var followUp: FollowUpRules?
 
-    public init(reader: any DatabaseReader, batcher: WriteBatcher, catalog: SurveyCatalog, publisher: any EventPublisher, followUp: FollowUpRules? = nil) {
+    public init(
+        reader: any DatabaseReader, batcher: WriteBatcher, catalog: SurveyCatalog, publisher: any EventPublisher, followUp: FollowUpRules? = nil
+    ) {
         self.reader = reader
         self.batcher = batcher
         self.catalog = catalog
@@ -59,19 +61,25 @@ public struct AnswerService: Sendable {
         return (state, survey)
     }
 
-    static let unknownLink = AppError(.notFound, code: "unknown_token", "This survey link is not valid. Please use the link from your most recent email.")
+    static let unknownLink = AppError(
+        .notFound, code: "unknown_token", "This survey link is not valid. Please use the link from your most recent email.")
 
     static func load(_ db: Database, hash: Data) throws -> InvitationState? {
-        guard let row = try Row.fetchOne(try db.cachedStatement(sql: """
-                SELECT i.id, i.survey, i.locale, i.status, i.expires_at, c.ticket_id,
-                       r.id AS rid, r.score, r.lost_bucket, r.lost_minutes, r.comment, r.revision, r.first_answered_at, r.last_changed_at
-                FROM invitations i JOIN closures c ON c.id = i.closure_id LEFT JOIN responses r ON r.invitation_id = i.id
-                WHERE i.token_hash = ?
-                """), arguments: [hash]
-        ) else { return nil }
+        guard
+            let row = try Row.fetchOne(
+                try db.cachedStatement(
+                    sql: """
+                        SELECT i.id, i.survey, i.locale, i.status, i.expires_at, c.ticket_id,
+                               r.id AS rid, r.score, r.lost_bucket, r.lost_minutes, r.comment, r.revision, r.first_answered_at, r.last_changed_at
+                        FROM invitations i JOIN closures c ON c.id = i.closure_id LEFT JOIN responses r ON r.invitation_id = i.id
+                        WHERE i.token_hash = ?
+                        """), arguments: [hash]
+            )
+        else { return nil }
         var response: StoredResponse?
         if let responseID: Int64 = row["rid"] {
-            let factors = try String.fetchAll(try db.cachedStatement(sql: "SELECT factor_id FROM response_factors WHERE response_id = ?"), arguments: [responseID])
+            let factors = try String.fetchAll(
+                try db.cachedStatement(sql: "SELECT factor_id FROM response_factors WHERE response_id = ?"), arguments: [responseID])
             response = StoredResponse(
                 id: responseID, score: row["score"], factors: factors, lostBucket: row["lost_bucket"], lostMinutes: row["lost_minutes"],
                 comment: row["comment"], revision: row["revision"], firstAnsweredAt: row["first_answered_at"], lastChangedAt: row["last_changed_at"]
@@ -138,10 +146,12 @@ public struct AnswerService: Sendable {
             let stored: StoredResponse
             let type: String
             if var existing = state.response {
-                try db.cachedStatement(sql: """
+                try db.cachedStatement(
+                    sql: """
                         UPDATE responses SET score = ?, lost_bucket = ?, lost_minutes = ?, comment = ?, revision = revision + 1, last_changed_at = ?
                         WHERE id = ?
-                        """).execute(arguments: [valid.score, valid.lostTime?.id, valid.lostTime?.minutes, valid.comment, now, existing.id]
+                        """
+                ).execute(arguments: [valid.score, valid.lostTime?.id, valid.lostTime?.minutes, valid.comment, now, existing.id]
                 )
                 try db.cachedStatement(sql: "DELETE FROM response_factors WHERE response_id = ?").execute(arguments: [existing.id])
                 existing.score = valid.score
@@ -154,10 +164,12 @@ public struct AnswerService: Sendable {
                 stored = existing
                 type = "response.updated"
             } else {
-                try db.cachedStatement(sql: """
+                try db.cachedStatement(
+                    sql: """
                         INSERT INTO responses (invitation_id, score, lost_bucket, lost_minutes, comment, revision, first_answered_at, last_changed_at)
                         VALUES (?, ?, ?, ?, ?, 1, ?, ?)
-                        """).execute(arguments: [state.invitationID, valid.score, valid.lostTime?.id, valid.lostTime?.minutes, valid.comment, now, now]
+                        """
+                ).execute(arguments: [state.invitationID, valid.score, valid.lostTime?.id, valid.lostTime?.minutes, valid.comment, now, now]
                 )
                 stored = StoredResponse(
                     id: db.lastInsertedRowID, score: valid.score, factors: factorIDs, lostBucket: valid.lostTime?.id,
@@ -167,7 +179,9 @@ public struct AnswerService: Sendable {
                 try db.cachedStatement(sql: "UPDATE invitations SET status = 'answered' WHERE id = ?").execute(arguments: [state.invitationID])
             }
             for factor in factorIDs {
-                try db.cachedStatement(sql: "INSERT INTO response_factors (response_id, factor_id) VALUES (?, ?)").execute(arguments: [stored.id, factor])
+                try db.cachedStatement(sql: "INSERT INTO response_factors (response_id, factor_id) VALUES (?, ?)").execute(arguments: [
+                    stored.id, factor,
+                ])
             }
             let (event, body) = try Self.appendEvent(
                 db, type: type, response: stored, invitationID: state.invitationID, survey: survey, followUp: valid.factors.contains { $0.reopens })
@@ -181,13 +195,19 @@ public struct AnswerService: Sendable {
         return Submission(state: after, survey: survey, response: response, event: event)
     }
 
-    static func appendEvent(_ db: Database, type: String, response: StoredResponse, invitationID: Int64, survey: SurveyDefinition, followUp: Bool) throws -> (StoredEvent, ResponseEvent) {
-        guard let row = try Row.fetchOne(try db.cachedStatement(sql: """
-                SELECT c.ticket_id, c.source, i.kind, i.assignee_id, i.assignee_name, i.assignee_email, i.group_name, i.service,
-                       i.requester_name, i.requester_email
-                FROM invitations i JOIN closures c ON c.id = i.closure_id WHERE i.id = ?
-                """), arguments: [invitationID]
-        ) else { throw AppError.notFound("invitation \(invitationID) vanished") }
+    static func appendEvent(_ db: Database, type: String, response: StoredResponse, invitationID: Int64, survey: SurveyDefinition, followUp: Bool)
+        throws -> (StoredEvent, ResponseEvent)
+    {
+        guard
+            let row = try Row.fetchOne(
+                try db.cachedStatement(
+                    sql: """
+                        SELECT c.ticket_id, c.source, i.kind, i.assignee_id, i.assignee_name, i.assignee_email, i.group_name, i.service,
+                               i.requester_name, i.requester_email
+                        FROM invitations i JOIN closures c ON c.id = i.closure_id WHERE i.id = ?
+                        """), arguments: [invitationID]
+            )
+        else { throw AppError.notFound("invitation \(invitationID) vanished") }
         let body = ResponseEvent(
             response_id: response.id, invitation_id: invitationID, ticket_id: row["ticket_id"], source: row["source"], kind: row["kind"],
             survey: survey.id, score: response.score, band: ScoreBand(score: response.score).rawValue, factors: response.factors,

@@ -133,7 +133,8 @@ enum SurveyPageView {
     }
 
     static func expiryText(_ date: Date, locale: String) -> String {
-        date.formatted(Date.FormatStyle(date: .long, time: .omitted, locale: Locale(identifier: locale), timeZone: TimeZone(identifier: "UTC") ?? .current))
+        date.formatted(
+            Date.FormatStyle(date: .long, time: .omitted, locale: Locale(identifier: locale), timeZone: TimeZone(identifier: "UTC") ?? .current))
     }
 
     static func render(
@@ -168,21 +169,25 @@ enum SurveyPageView {
             "answeredAt": state.response != nil,
         ]
         if let lost = survey.lostTime {
-            context["lostTime"] = [
-                "question": lost.question.text(locale),
-                "buckets": lost.buckets.map { ["id": $0.id, "label": $0.label.text(locale), "checked": $0.id == state.response?.lostBucket] as [String: Any] },
-            ] as [String: Any]
+            context["lostTime"] =
+                [
+                    "question": lost.question.text(locale),
+                    "buckets": lost.buckets.map {
+                        ["id": $0.id, "label": $0.label.text(locale), "checked": $0.id == state.response?.lostBucket] as [String: Any]
+                    },
+                ] as [String: Any]
         }
         if let comment = survey.comment {
             context["comment"] = ["question": comment.text(locale), "text": state.response?.comment ?? ""]
         }
         if !thread.isEmpty {
-            context["thread"] = [
-                "messages": thread.map { message -> [String: Any] in
-                    let name = message.author == "analyst" ? (message.author_name ?? "Service desk") : (message.author_name ?? "You")
-                    return ["name": name, "text": message.text, "mine": message.author == "requester", "at": ISO8601.format(message.created_at)]
-                },
-            ] as [String: Any]
+            context["thread"] =
+                [
+                    "messages": thread.map { message -> [String: Any] in
+                        let name = message.author == "analyst" ? (message.author_name ?? "Service desk") : (message.author_name ?? "You")
+                        return ["name": name, "text": message.text, "mine": message.author == "requester", "at": ISO8601.format(message.created_at)]
+                    }
+                ] as [String: Any]
         }
         return Templates.render(context, "survey")
     }

@@ -12,7 +12,9 @@ public struct DashboardBuilder: Sendable {
     }
 
     /// Builds the report. `progress` receives a fraction and a step name, for a terminal progress bar.
-    public func build(_ filters: DashboardFilters, now: Date = Date(), progress: (@Sendable (Double, String) -> Void)? = nil) throws -> DashboardReport {
+    public func build(_ filters: DashboardFilters, now: Date = Date(), progress: (@Sendable (Double, String) -> Void)? = nil) throws
+        -> DashboardReport
+    {
         let period = filters.period
         let minimum = filters.minimumResponses
         progress?(0.05, "range")
@@ -20,9 +22,11 @@ public struct DashboardBuilder: Sendable {
         // Default end: the last day with data (or --from when that is later, an empty range rather than an error).
         let to = filters.to ?? max(bounds?.1 ?? DashboardDay.string(now), filters.from ?? "")
         // Default start: about six months back to a period boundary, not before the first period with data.
-        let from = filters.from ?? min(
-            max(DashboardDay.periodStart(DashboardDay.adding(-179, to: to), period), bounds.map { DashboardDay.periodStart($0.0, period) } ?? ""),
-            DashboardDay.periodStart(to, period))
+        let from =
+            filters.from
+            ?? min(
+                max(DashboardDay.periodStart(DashboardDay.adding(-179, to: to), period), bounds.map { DashboardDay.periodStart($0.0, period) } ?? ""),
+                DashboardDay.periodStart(to, period))
         if from > to { throw DashboardInputError("--from \(from) is after --to \(to)") }
         let firstPeriod = DashboardDay.periodStart(from, period)
         let previousStart = DashboardDay.periodStart(DashboardDay.adding(-1, to: firstPeriod), period)
@@ -67,19 +71,24 @@ public struct DashboardBuilder: Sendable {
         let previous: DashboardReport.PeriodRow? =
             periods.count >= 2
             ? periods[periods.count - 2]
-            : periodRow(start: previousStart, first: previousStart, last: DashboardDay.adding(-1, to: firstPeriod), label: DashboardDay.label(previousStart, period))
+            : periodRow(
+                start: previousStart, first: previousStart, last: DashboardDay.adding(-1, to: firstPeriod),
+                label: DashboardDay.label(previousStart, period))
         let previousKey = periods.count >= 2 ? periods[periods.count - 2].period : "pre"
 
         // Volume-weighted 7-day moving average: pooled counts of the day and the six before.
         let days = rangeDays.map { day -> DashboardReport.DayRow in
             var window = Tally()
             for offset in 0..<7 { window += dayTotals[DashboardDay.adding(-offset, to: day)] ?? Tally() }
-            return .init(day: day, responses: dayTotals[day]?.responses ?? 0, movingAverage7d: window.happiness(minimum: minimum), movingAverageResponses: window.responses)
+            return .init(
+                day: day, responses: dayTotals[day]?.responses ?? 0, movingAverage7d: window.happiness(minimum: minimum),
+                movingAverageResponses: window.responses)
         }
 
         progress?(0.45, "factors")
-        let factors = try factorRows(filters: filters, from: from, to: to, previousStart: previousStart, firstPeriod: firstPeriod,
-                                     periodStarts: periodStarts, bandBase: bandBase, previousKey: previousKey)
+        let factors = try factorRows(
+            filters: filters, from: from, to: to, previousStart: previousStart, firstPeriod: firstPeriod,
+            periodStarts: periodStarts, bandBase: bandBase, previousKey: previousKey)
 
         progress?(0.6, "breakdown")
         let overallHappiness = overall.figures.happiness
@@ -100,7 +109,9 @@ public struct DashboardBuilder: Sendable {
 
         progress?(0.8, "lost time")
         let lostRows = try store.rangeTallies(dim: "lost", first: from, last: to, kind: filters.kind)
-        let lostTime = Self.lostTime(histogram: lostRows.compactMap { value, tally in Int(value).map { (minutes: $0, tickets: tally.responses) } }, labels: lostLabels(kind: filters.kind))
+        let lostTime = Self.lostTime(
+            histogram: lostRows.compactMap { value, tally in Int(value).map { (minutes: $0, tickets: tally.responses) } },
+            labels: lostLabels(kind: filters.kind))
 
         progress?(0.9, "comments")
         let comments = try store.latestComments(first: from, last: to, kind: filters.kind, limit: filters.commentLimit).map { row in
@@ -117,7 +128,8 @@ public struct DashboardBuilder: Sendable {
             periods: periods, days: days, factors: factors, breakdown: .init(dimension: filters.dimension, rows: breakdownRows),
             reassignments: reassignments, lostTime: lostTime, comments: comments)
         progress?(0.95, "summary")
-        report.summary = try DashboardSummary(builder: self, filters: filters).sentences(for: report, previousStart: previousStart, firstPeriod: firstPeriod)
+        report.summary = try DashboardSummary(builder: self, filters: filters).sentences(
+            for: report, previousStart: previousStart, firstPeriod: firstPeriod)
         progress?(1, "done")
         return report
     }
@@ -207,7 +219,8 @@ public struct DashboardBuilder: Sendable {
             let series = periodStarts.map { start -> DashboardReport.FactorPeriod in
                 let count = periods[start]?.values.reduce(0, +) ?? 0
                 let denominator = base(band, factor: key.factor, period: start)
-                return .init(period: start, picks: count, bandResponses: denominator, share: denominator > 0 ? Double(count) / Double(denominator) : nil)
+                return .init(
+                    period: start, picks: count, bandResponses: denominator, share: denominator > 0 ? Double(count) / Double(denominator) : nil)
             }
             let picksTotal = series.reduce(0) { $0 + $1.picks }
             let baseTotal = series.reduce(0) { $0 + $1.bandResponses }
@@ -219,18 +232,23 @@ public struct DashboardBuilder: Sendable {
                 }
                 return series.count >= 2 ? series[series.count - 2].share : nil
             }()
-            rows.append(.init(
-                band: band, factorId: key.factor, label: factorLabel(key.factor, kind: filters.kind), picks: picksTotal, bandResponses: baseTotal,
-                share: baseTotal > 0 ? Double(picksTotal) / Double(baseTotal) : nil, periods: series,
-                changePoints: last.flatMap { l in before.map { (l - $0) * 100 } }, flagged: false))
+            rows.append(
+                .init(
+                    band: band, factorId: key.factor, label: factorLabel(key.factor, kind: filters.kind), picks: picksTotal, bandResponses: baseTotal,
+                    share: baseTotal > 0 ? Double(picksTotal) / Double(baseTotal) : nil, periods: series,
+                    changePoints: last.flatMap { l in before.map { (l - $0) * 100 } }, flagged: false))
         }
         let bandOrder: [ScoreBand: Int] = [.positive: 0, .neutral: 1, .negative: 2]
         rows.sort { a, b in
-            a.band != b.band ? (bandOrder[a.band] ?? 0) < (bandOrder[b.band] ?? 0) : ((a.share ?? -1) != (b.share ?? -1) ? (a.share ?? -1) > (b.share ?? -1) : a.factorId < b.factorId)
+            a.band != b.band
+                ? (bandOrder[a.band] ?? 0) < (bandOrder[b.band] ?? 0)
+                : ((a.share ?? -1) != (b.share ?? -1) ? (a.share ?? -1) > (b.share ?? -1) : a.factorId < b.factorId)
         }
         // Flag the three biggest moves of at least 3 points, when both periods had enough respondents.
-        let movers = rows.indices.filter { abs(rows[$0].changePoints ?? 0) >= 3 && (rows[$0].periods.last?.bandResponses ?? 0) >= filters.minimumResponses }
-            .sorted { abs(rows[$0].changePoints ?? 0) > abs(rows[$1].changePoints ?? 0) }.prefix(3)
+        let movers = rows.indices.filter {
+            abs(rows[$0].changePoints ?? 0) >= 3 && (rows[$0].periods.last?.bandResponses ?? 0) >= filters.minimumResponses
+        }
+        .sorted { abs(rows[$0].changePoints ?? 0) > abs(rows[$1].changePoints ?? 0) }.prefix(3)
         for index in movers { rows[index].flagged = true }
         return rows
     }
@@ -289,9 +307,10 @@ public struct DashboardBuilder: Sendable {
             }
         }
         let buckets = sorted.sorted { $0.minutes < $1.minutes }.map {
-            DashboardReport.LostBucket(minutes: $0.minutes, label: labels[$0.minutes] ?? DashboardFormat.duration(minutes: Double($0.minutes)), tickets: $0.tickets, minutesTotal: $0.minutes * $0.tickets)
+            DashboardReport.LostBucket(
+                minutes: $0.minutes, label: labels[$0.minutes] ?? DashboardFormat.duration(minutes: Double($0.minutes)), tickets: $0.tickets,
+                minutesTotal: $0.minutes * $0.tickets)
         }
         return .init(buckets: buckets, tickets: tickets, minutesTotal: total, paretoShare: pareto, curve: curve)
     }
 }
-

@@ -30,7 +30,8 @@ public struct DashboardController: Sendable {
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.cacheControl] = "no-store"
         // An empty range is bad input (400), but the body is still the valid page that says there is no data.
-        return Response(status: report.hasData ? .ok : .badRequest, headers: headers, body: .init(byteBuffer: ByteBuffer(string: DashboardHTML.render(report))))
+        return Response(
+            status: report.hasData ? .ok : .badRequest, headers: headers, body: .init(byteBuffer: ByteBuffer(string: DashboardHTML.render(report))))
     }
 
     @Sendable func metrics(request: Request, context: AppRequestContext) async throws -> Response {
@@ -53,7 +54,8 @@ public struct DashboardController: Sendable {
         let filters: DashboardFilters
         do {
             filters = try DashboardFilters(
-                from: query["from"].map(String.init), to: query["to"].map(String.init), period: query["period"].map(String.init), by: query["by"].map(String.init), kind: query["kind"].map(String.init),
+                from: query["from"].map(String.init), to: query["to"].map(String.init), period: query["period"].map(String.init),
+                by: query["by"].map(String.init), kind: query["kind"].map(String.init),
                 minimum: query["min"].map(String.init))
         } catch {
             throw AppError.badRequest(error.description)

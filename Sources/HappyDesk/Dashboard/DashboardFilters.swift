@@ -192,7 +192,9 @@ public enum DashboardDay {
     }
 
     static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-    static let fullMonthNames = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+    static let fullMonthNames = [
+        "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
+    ]
 
     /// "Nov 2026", "w/c 16 Nov", "16 Nov".
     public static func label(_ start: String, _ period: DashboardFilters.Period, long: Bool = false) -> String {

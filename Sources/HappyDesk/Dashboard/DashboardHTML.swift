@@ -21,7 +21,8 @@ public enum DashboardHTML {
             """
         html += "<ul>" + report.summary.map { "<li>\(e($0))</li>" }.joined() + "</ul></section>"
         guard report.hasData else {
-            html += "<section class=\"empty\"><h2>No data</h2><p>No responses were answered in this range. Widen the range with <code>--from</code> and <code>--to</code>, or check the kind filter.</p></section>"
+            html +=
+                "<section class=\"empty\"><h2>No data</h2><p>No responses were answered in this range. Widen the range with <code>--from</code> and <code>--to</code>, or check the kind filter.</p></section>"
             return html + footer + "</main></body></html>\n"
         }
         html += headline(report)
@@ -48,59 +49,82 @@ public enum DashboardHTML {
         let previous = report.previous
         func card(_ title: String, _ value: String, _ delta: String?, good: Bool?) -> String {
             let cls = good.map { $0 ? "up" : "down" } ?? "flat"
-            return "<div class=\"card\"><div class=\"card-title\">\(SVGChart.escape(title))</div><div class=\"card-value\">\(SVGChart.escape(value))</div>"
+            return
+                "<div class=\"card\"><div class=\"card-title\">\(SVGChart.escape(title))</div><div class=\"card-value\">\(SVGChart.escape(value))</div>"
                 + "<div class=\"card-delta \(cls)\">\(SVGChart.escape(delta ?? "no previous figure"))</div></div>"
         }
         let prevLabel = previous.map { "vs \($0.label)" } ?? ""
         var cards = ""
         let h = current.figures.happiness, ph = previous?.figures.happiness
-        cards += card("Happiness · \(current.label)", happinessText(current.figures) + (current.figures.marginOfError.map { " ±\(Int($0.rounded()))" } ?? ""),
-                      h.flatMap { a in ph.map { b in "\(DashboardFormat.change(a - b)) \(prevLabel)" } }, good: h.flatMap { a in ph.map { b in a >= b } })
+        cards += card(
+            "Happiness · \(current.label)", happinessText(current.figures) + (current.figures.marginOfError.map { " ±\(Int($0.rounded()))" } ?? ""),
+            h.flatMap { a in ph.map { b in "\(DashboardFormat.change(a - b)) \(prevLabel)" } }, good: h.flatMap { a in ph.map { b in a >= b } })
         let n = current.figures.responses, pn = previous?.figures.responses
-        cards += card("Responses", DashboardFormat.count(n), pn.map { "\(n - $0 >= 0 ? "+" : "")\(DashboardFormat.count(n - $0)) \(prevLabel)" }, good: nil)
+        cards += card(
+            "Responses", DashboardFormat.count(n), pn.map { "\(n - $0 >= 0 ? "+" : "")\(DashboardFormat.count(n - $0)) \(prevLabel)" }, good: nil)
         let rate = current.responseRate, prate = previous?.responseRate
-        cards += card("Response rate", rate.map(DashboardFormat.percent) ?? "no invitations sent",
-                      rate.flatMap { a in prate.map { b in "\(DashboardFormat.change((a - b) * 100)) \(prevLabel)" } }, good: rate.flatMap { a in prate.map { b in a >= b } })
+        cards += card(
+            "Response rate", rate.map(DashboardFormat.percent) ?? "no invitations sent",
+            rate.flatMap { a in prate.map { b in "\(DashboardFormat.change((a - b) * 100)) \(prevLabel)" } },
+            good: rate.flatMap { a in prate.map { b in a >= b } })
         let lost = current.figures.averageLostMinutes, plost = previous?.figures.averageLostMinutes
-        cards += card("Average lost time", lost.map { DashboardFormat.duration(minutes: $0) } ?? "not answered",
-                      lost.flatMap { a in plost.map { b in "\(a >= b ? "+" : "−")\(DashboardFormat.duration(minutes: abs(a - b))) \(prevLabel)" } }, good: lost.flatMap { a in plost.map { b in a <= b } })
-        cards += card("Whole range", happinessText(report.overall.figures), "\(DashboardFormat.count(report.overall.figures.responses)) responses", good: nil)
+        cards += card(
+            "Average lost time", lost.map { DashboardFormat.duration(minutes: $0) } ?? "not answered",
+            lost.flatMap { a in plost.map { b in "\(a >= b ? "+" : "−")\(DashboardFormat.duration(minutes: abs(a - b))) \(prevLabel)" } },
+            good: lost.flatMap { a in plost.map { b in a <= b } })
+        cards += card(
+            "Whole range", happinessText(report.overall.figures), "\(DashboardFormat.count(report.overall.figures.responses)) responses", good: nil)
         return "<section aria-labelledby=\"head-h\"><h2 id=\"head-h\">Headline figures</h2><div class=\"cards\">\(cards)</div></section>"
     }
 
     static func trend(_ report: DashboardReport) -> String {
         let text = report.periods.map { "\($0.label): \(happinessText($0.figures)) from \($0.figures.responses) responses" }.joined(separator: "; ")
         let chart = SVGChart.happinessTrend(report, id: "trend", description: "Happiness per \(report.range.period.rawValue): \(text).")
-        var table = "<table><thead><tr><th>\(report.range.period.rawValue.capitalized)</th><th>Happiness</th><th>±</th><th>Responses</th><th>Invitations sent</th><th>Response rate</th><th>Avg lost time</th></tr></thead><tbody>"
+        var table =
+            "<table><thead><tr><th>\(report.range.period.rawValue.capitalized)</th><th>Happiness</th><th>±</th><th>Responses</th><th>Invitations sent</th><th>Response rate</th><th>Avg lost time</th></tr></thead><tbody>"
         for row in report.periods {
-            table += "<tr><td>\(SVGChart.escape(row.label))</td><td class=\"num\">\(happinessText(row.figures))</td><td class=\"num\">\(row.figures.marginOfError.map { String(Int($0.rounded())) } ?? "—")</td>"
+            table +=
+                "<tr><td>\(SVGChart.escape(row.label))</td><td class=\"num\">\(happinessText(row.figures))</td><td class=\"num\">\(row.figures.marginOfError.map { String(Int($0.rounded())) } ?? "—")</td>"
                 + "<td class=\"num\">\(DashboardFormat.count(row.figures.responses))</td><td class=\"num\">\(DashboardFormat.count(row.invitationsSent))</td>"
                 + "<td class=\"num\">\(row.responseRate.map(DashboardFormat.percent) ?? "—")</td><td class=\"num\">\(row.figures.averageLostTime ?? "—")</td></tr>"
         }
         table += "</tbody></table>"
-        return figure(id: "trend-h", title: "Happiness trend", chart: chart, caption: "Happiness per \(report.range.period.rawValue) (dots), response volume (bars) and the 7-day moving average weighted by volume (line). \(text).", table: table)
+        return figure(
+            id: "trend-h", title: "Happiness trend", chart: chart,
+            caption:
+                "Happiness per \(report.range.period.rawValue) (dots), response volume (bars) and the 7-day moving average weighted by volume (line). \(text).",
+            table: table)
     }
 
     static func lostTrend(_ report: DashboardReport) -> String {
         let items = report.periods.map { ($0.label, $0.figures.averageLostMinutes, $0.figures.averageLostTime ?? "n/a") }
         let text = report.periods.map { "\($0.label): \($0.figures.averageLostTime ?? "not answered")" }.joined(separator: "; ")
-        let chart = SVGChart.bars(items.map { (label: $0.0, value: $0.1, text: $0.2) }, id: "lost", title: "Average lost time per \(report.range.period.rawValue)", description: text, barClass: { _ in "bar-lost" })
-        var table = "<table><thead><tr><th>\(report.range.period.rawValue.capitalized)</th><th>Avg lost time</th><th>Answered</th><th>Total lost</th></tr></thead><tbody>"
+        let chart = SVGChart.bars(
+            items.map { (label: $0.0, value: $0.1, text: $0.2) }, id: "lost", title: "Average lost time per \(report.range.period.rawValue)",
+            description: text, barClass: { _ in "bar-lost" })
+        var table =
+            "<table><thead><tr><th>\(report.range.period.rawValue.capitalized)</th><th>Avg lost time</th><th>Answered</th><th>Total lost</th></tr></thead><tbody>"
         for row in report.periods {
-            table += "<tr><td>\(SVGChart.escape(row.label))</td><td class=\"num\">\(row.figures.averageLostTime ?? "—")</td><td class=\"num\">\(DashboardFormat.count(row.figures.lostAnswered))</td><td class=\"num\">\(DashboardFormat.duration(minutes: Double(row.figures.lostMinutesTotal)))</td></tr>"
+            table +=
+                "<tr><td>\(SVGChart.escape(row.label))</td><td class=\"num\">\(row.figures.averageLostTime ?? "—")</td><td class=\"num\">\(DashboardFormat.count(row.figures.lostAnswered))</td><td class=\"num\">\(DashboardFormat.duration(minutes: Double(row.figures.lostMinutesTotal)))</td></tr>"
         }
         table += "</tbody></table>"
-        return figure(id: "lost-h", title: "Lost work time per ticket", chart: chart, caption: "Average work time lost per ticket, over the responses that answered the question. \(text).", table: table)
+        return figure(
+            id: "lost-h", title: "Lost work time per ticket", chart: chart,
+            caption: "Average work time lost per ticket, over the responses that answered the question. \(text).", table: table)
     }
 
     static func factors(_ report: DashboardReport) -> String {
-        var html = "<section aria-labelledby=\"factors-h\"><h2 id=\"factors-h\">Why: factors per band</h2><p class=\"note\">Share of respondents in each band who picked a factor (several may be picked). ⚑ marks the factors whose share moved most between the last two \(report.range.period.rawValue)s.</p><div class=\"bands\">"
+        var html =
+            "<section aria-labelledby=\"factors-h\"><h2 id=\"factors-h\">Why: factors per band</h2><p class=\"note\">Share of respondents in each band who picked a factor (several may be picked). ⚑ marks the factors whose share moved most between the last two \(report.range.period.rawValue)s.</p><div class=\"bands\">"
         for band in ScoreBand.allCases {
             let rows = report.factors.filter { $0.band == band }
             guard !rows.isEmpty else { continue }
             let text = rows.map { "\($0.label) \($0.share.map(DashboardFormat.percent) ?? "n/a")" }.joined(separator: ", ")
             let title = band == .positive ? "Happy (9–10)" : band == .neutral ? "Neutral (7–8)" : "Unhappy (0–6)"
-            html += "<figure class=\"band\"><figcaption><strong>\(title)</strong></figcaption>" + SVGChart.factorBars(rows, band: band, id: "f-\(band.rawValue)", description: text) + "</figure>"
+            html +=
+                "<figure class=\"band\"><figcaption><strong>\(title)</strong></figcaption>"
+                + SVGChart.factorBars(rows, band: band, id: "f-\(band.rawValue)", description: text) + "</figure>"
         }
         html += "</div><h3>Each factor's share per \(report.range.period.rawValue)</h3><div class=\"multiples\">"
         var index = 0
@@ -110,16 +134,19 @@ public enum DashboardHTML {
             for row in rows {
                 index += 1
                 let change = row.changePoints.map { "\(DashboardFormat.change($0)) in the last \(report.range.period.rawValue)" } ?? "no comparison"
-                html += "<div class=\"multiple\(row.flagged ? " flagged" : "")\"><div class=\"m-title\">\(row.flagged ? "⚑ " : "")\(SVGChart.escape(row.label)) <span class=\"muted\">\(band.rawValue)</span></div>"
+                html +=
+                    "<div class=\"multiple\(row.flagged ? " flagged" : "")\"><div class=\"m-title\">\(row.flagged ? "⚑ " : "")\(SVGChart.escape(row.label)) <span class=\"muted\">\(band.rawValue)</span></div>"
                     + SVGChart.sparkline(row, scale: scale, id: "m\(index)")
                     + "<div class=\"m-foot\">\(row.periods.last?.share.map(DashboardFormat.percent) ?? "n/a") · \(change)</div></div>"
             }
         }
         html += "</div>"
-        var table = "<table><thead><tr><th>Band</th><th>Factor</th><th>Share</th><th>Picks</th><th>Band respondents</th>"
+        var table =
+            "<table><thead><tr><th>Band</th><th>Factor</th><th>Share</th><th>Picks</th><th>Band respondents</th>"
             + report.periods.map { "<th>\(SVGChart.escape($0.label))</th>" }.joined() + "<th>Change (pts)</th></tr></thead><tbody>"
         for row in report.factors {
-            table += "<tr><td>\(row.band.rawValue)</td><td>\(row.flagged ? "⚑ " : "")\(SVGChart.escape(row.label))</td><td class=\"num\">\(row.share.map(DashboardFormat.percent) ?? "—")</td><td class=\"num\">\(DashboardFormat.count(row.picks))</td><td class=\"num\">\(DashboardFormat.count(row.bandResponses))</td>"
+            table +=
+                "<tr><td>\(row.band.rawValue)</td><td>\(row.flagged ? "⚑ " : "")\(SVGChart.escape(row.label))</td><td class=\"num\">\(row.share.map(DashboardFormat.percent) ?? "—")</td><td class=\"num\">\(DashboardFormat.count(row.picks))</td><td class=\"num\">\(DashboardFormat.count(row.bandResponses))</td>"
                 + row.periods.map { "<td class=\"num\">\($0.share.map(DashboardFormat.percent) ?? "—")</td>" }.joined()
                 + "<td class=\"num\">\(row.changePoints.map { String(format: "%+.0f", $0) } ?? "—")</td></tr>"
         }
@@ -130,45 +157,62 @@ public enum DashboardHTML {
     static func breakdown(_ report: DashboardReport) -> String {
         let dim = report.breakdown.dimension
         let maxImpact = report.breakdown.rows.compactMap { $0.impact.map(abs) }.max() ?? 1
-        var table = "<table class=\"breakdown\"><thead><tr><th>\(dim.title)</th><th>Responses</th><th>Happiness</th><th>±</th><th>Last \(report.range.period.rawValue)</th><th>Change</th><th>Avg lost time</th><th>Share of lost time</th><th>Hotspot impact</th></tr></thead><tbody>"
+        var table =
+            "<table class=\"breakdown\"><thead><tr><th>\(dim.title)</th><th>Responses</th><th>Happiness</th><th>±</th><th>Last \(report.range.period.rawValue)</th><th>Change</th><th>Avg lost time</th><th>Share of lost time</th><th>Hotspot impact</th></tr></thead><tbody>"
         for row in report.breakdown.rows {
-            let bar = row.impact.map { v in
-                "<span class=\"impact-bar \(v < 0 ? "neg" : "pos")\" style=\"width:\(Int((abs(v) / max(maxImpact, 1) * 80).rounded()))px\"></span>"
-            } ?? ""
-            table += "<tr\(row.figures.status == .tooFewResponses ? " class=\"small\"" : "")><td>\(SVGChart.escape(row.value))</td><td class=\"num\">\(DashboardFormat.count(row.figures.responses))</td>"
+            let bar =
+                row.impact.map { v in
+                    "<span class=\"impact-bar \(v < 0 ? "neg" : "pos")\" style=\"width:\(Int((abs(v) / max(maxImpact, 1) * 80).rounded()))px\"></span>"
+                } ?? ""
+            table +=
+                "<tr\(row.figures.status == .tooFewResponses ? " class=\"small\"" : "")><td>\(SVGChart.escape(row.value))</td><td class=\"num\">\(DashboardFormat.count(row.figures.responses))</td>"
                 + "<td class=\"num\">\(happinessText(row.figures))</td><td class=\"num\">\(row.figures.marginOfError.map { String(Int($0.rounded())) } ?? "—")</td>"
                 + "<td class=\"num\">\(row.currentHappiness.map(DashboardFormat.happiness) ?? "—")</td><td class=\"num\">\(row.changePoints.map { String(format: "%+.0f", $0) } ?? "—")</td>"
                 + "<td class=\"num\">\(row.figures.averageLostTime ?? "—")</td><td class=\"num\">\(row.shareOfLostTime.map(DashboardFormat.percent) ?? "—")</td>"
                 + "<td class=\"num impact\">\(row.impact.map { String(Int($0.rounded())) } ?? "—") \(bar)</td></tr>"
         }
         table += "</tbody></table>"
-        return "<section aria-labelledby=\"bd-h\"><h2 id=\"bd-h\">Hotspots by \(dim.rawValue)</h2><p class=\"note\">Hotspot impact = responses × (group happiness − overall happiness): how many points of overall happiness the group costs. Worst first; groups under \(report.range.minimumResponses) responses show “too few responses” and come last.</p>\(table)</section>"
+        return
+            "<section aria-labelledby=\"bd-h\"><h2 id=\"bd-h\">Hotspots by \(dim.rawValue)</h2><p class=\"note\">Hotspot impact = responses × (group happiness − overall happiness): how many points of overall happiness the group costs. Worst first; groups under \(report.range.minimumResponses) responses show “too few responses” and come last.</p>\(table)</section>"
     }
 
     static func pareto(_ report: DashboardReport) -> String {
         let lost = report.lostTime
-        let text = lost.paretoShare.map { "\(DashboardFormat.percent($0)) of tickets cause 80% of the lost time (\(DashboardFormat.count(lost.tickets)) tickets answered the question, \(DashboardFormat.duration(minutes: Double(lost.minutesTotal))) lost in total)." }
+        let text =
+            lost.paretoShare.map {
+                "\(DashboardFormat.percent($0)) of tickets cause 80% of the lost time (\(DashboardFormat.count(lost.tickets)) tickets answered the question, \(DashboardFormat.duration(minutes: Double(lost.minutesTotal))) lost in total)."
+            }
             ?? "No lost time was reported in this range."
         let chart = SVGChart.pareto(lost, id: "pareto", description: text)
-        var table = "<table><thead><tr><th>Lost time answered</th><th>Tickets</th><th>Share of tickets</th><th>Lost time</th><th>Share of lost time</th></tr></thead><tbody>"
+        var table =
+            "<table><thead><tr><th>Lost time answered</th><th>Tickets</th><th>Share of tickets</th><th>Lost time</th><th>Share of lost time</th></tr></thead><tbody>"
         for bucket in lost.buckets.reversed() {
-            table += "<tr><td>\(SVGChart.escape(bucket.label))</td><td class=\"num\">\(DashboardFormat.count(bucket.tickets))</td><td class=\"num\">\(lost.tickets > 0 ? DashboardFormat.percent(Double(bucket.tickets) / Double(lost.tickets)) : "—")</td>"
+            table +=
+                "<tr><td>\(SVGChart.escape(bucket.label))</td><td class=\"num\">\(DashboardFormat.count(bucket.tickets))</td><td class=\"num\">\(lost.tickets > 0 ? DashboardFormat.percent(Double(bucket.tickets) / Double(lost.tickets)) : "—")</td>"
                 + "<td class=\"num\">\(DashboardFormat.duration(minutes: Double(bucket.minutesTotal)))</td><td class=\"num\">\(lost.minutesTotal > 0 ? DashboardFormat.percent(Double(bucket.minutesTotal) / Double(lost.minutesTotal)) : "—")</td></tr>"
         }
         table += "</tbody></table>"
-        return "<section aria-labelledby=\"pareto-h\"><h2 id=\"pareto-h\">Where lost time concentrates</h2><div class=\"split\"><figure>\(chart)<figcaption>\(SVGChart.escape(text))</figcaption></figure><div>\(table)</div></div></section>"
+        return
+            "<section aria-labelledby=\"pareto-h\"><h2 id=\"pareto-h\">Where lost time concentrates</h2><div class=\"split\"><figure>\(chart)<figcaption>\(SVGChart.escape(text))</figcaption></figure><div>\(table)</div></div></section>"
     }
 
     static func reassignments(_ report: DashboardReport) -> String {
-        let items = report.reassignments.map { (label: "\($0.value) reassignment\($0.value == "1" ? "" : "s")", value: $0.figures.happiness, text: happinessText($0.figures)) }
+        let items = report.reassignments.map {
+            (label: "\($0.value) reassignment\($0.value == "1" ? "" : "s")", value: $0.figures.happiness, text: happinessText($0.figures))
+        }
         let text = items.map { "\($0.label): \($0.text)" }.joined(separator: "; ")
-        let chart = SVGChart.bars(items, id: "reassign", title: "Happiness by number of reassignments", description: text, height: 200, barClass: { $0 >= 0 ? "bar" : "bar-neg" })
+        let chart = SVGChart.bars(
+            items, id: "reassign", title: "Happiness by number of reassignments", description: text, height: 200,
+            barClass: { $0 >= 0 ? "bar" : "bar-neg" })
         var table = "<table><thead><tr><th>Reassignments</th><th>Responses</th><th>Happiness</th><th>Avg lost time</th></tr></thead><tbody>"
         for row in report.reassignments {
-            table += "<tr><td>\(SVGChart.escape(row.value))</td><td class=\"num\">\(DashboardFormat.count(row.figures.responses))</td><td class=\"num\">\(happinessText(row.figures))</td><td class=\"num\">\(row.figures.averageLostTime ?? "—")</td></tr>"
+            table +=
+                "<tr><td>\(SVGChart.escape(row.value))</td><td class=\"num\">\(DashboardFormat.count(row.figures.responses))</td><td class=\"num\">\(happinessText(row.figures))</td><td class=\"num\">\(row.figures.averageLostTime ?? "—")</td></tr>"
         }
         table += "</tbody></table>"
-        return figure(id: "re-h", title: "Happiness by number of reassignments", chart: chart, caption: "Each time a ticket is passed to another group, happiness drops. \(text).", table: table)
+        return figure(
+            id: "re-h", title: "Happiness by number of reassignments", chart: chart,
+            caption: "Each time a ticket is passed to another group, happiness drops. \(text).", table: table)
     }
 
     static func comments(_ report: DashboardReport) -> String {
@@ -176,10 +220,12 @@ public enum DashboardHTML {
         var html = "<section aria-labelledby=\"c-h\"><h2 id=\"c-h\">Latest comments</h2><ol class=\"comments\">"
         for c in report.comments {
             let lost = c.lostMinutes.map { "lost \(DashboardFormat.duration(minutes: Double($0)))" } ?? "lost time not answered"
-            html += "<li class=\"comment band-\(c.band.rawValue)-edge\"><div class=\"c-head\"><span class=\"score band-\(c.band.rawValue)\">\(c.score)</span> "
+            html +=
+                "<li class=\"comment band-\(c.band.rawValue)-edge\"><div class=\"c-head\"><span class=\"score band-\(c.band.rawValue)\">\(c.score)</span> "
                 + "<span class=\"muted\">\(SVGChart.escape(c.answeredAt)) · \(SVGChart.escape(c.kind)) · \(SVGChart.escape(c.service ?? "no service")) · \(SVGChart.escape(c.assignee ?? "unassigned")) · \(lost)</span></div>"
                 + "<p>\(SVGChart.escape(c.comment))</p>"
-                + (c.factorLabels.isEmpty ? "" : "<div class=\"tags\">" + c.factorLabels.map { "<span class=\"tag\">\(SVGChart.escape($0))</span>" }.joined() + "</div>")
+                + (c.factorLabels.isEmpty
+                    ? "" : "<div class=\"tags\">" + c.factorLabels.map { "<span class=\"tag\">\(SVGChart.escape($0))</span>" }.joined() + "</div>")
                 + "</li>"
         }
         return html + "</ol></section>"

@@ -34,7 +34,8 @@ public struct DashboardReport: Sendable, Codable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case responses, positive, neutral, negative, happiness, marginOfError, status, lostAnswered, lostMinutesTotal, averageLostMinutes, averageLostTime
+            case responses, positive, neutral, negative, happiness, marginOfError, status, lostAnswered, lostMinutesTotal, averageLostMinutes,
+                averageLostTime
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -71,7 +71,10 @@ public struct DashboardStore: Sendable {
             var rows: [DayTally] = []
             let cursor = try Row.fetchCursor(db, sql: sql, arguments: Self.arguments([dim, first, last], kind: kind))
             while let row = try cursor.next() {
-                rows.append(DayTally(day: row[0], key: row[1], tally: Tally(responses: row[2], positive: row[3], negative: row[4], lostAnswered: row[5], lostMinutes: row[6])))
+                rows.append(
+                    DayTally(
+                        day: row[0], key: row[1],
+                        tally: Tally(responses: row[2], positive: row[3], negative: row[4], lostAnswered: row[5], lostMinutes: row[6])))
             }
             return rows
         }

@@ -17,46 +17,64 @@ struct DashboardSummary {
         if let current = report.current {
             let label = DashboardDay.label(current.period, filters.period, long: true)
             if let now = current.figures.happiness {
-                var sentence = "Happiness\(kindPhrase) was \(DashboardFormat.happiness(now)) in \(label) (\(DashboardFormat.count(current.figures.responses)) responses, ±\(Int((current.figures.marginOfError ?? 0).rounded())))"
+                var sentence =
+                    "Happiness\(kindPhrase) was \(DashboardFormat.happiness(now)) in \(label) (\(DashboardFormat.count(current.figures.responses)) responses, ±\(Int((current.figures.marginOfError ?? 0).rounded())))"
                 if let previous = report.previous, let before = previous.figures.happiness {
                     let delta = now - before
-                    sentence += delta.rounded() == 0
+                    sentence +=
+                        delta.rounded() == 0
                         ? ", unchanged from \(DashboardDay.label(previous.period, filters.period, long: true))"
                         : ", \(DashboardFormat.change(delta)) from \(DashboardFormat.happiness(before)) in \(DashboardDay.label(previous.period, filters.period, long: true))"
                 }
                 out.append(sentence + ".")
             } else {
-                out.append("\(label.prefix(1).uppercased() + label.dropFirst()) has too few responses (\(current.figures.responses)) for a happiness score.")
+                out.append(
+                    "\(label.prefix(1).uppercased() + label.dropFirst()) has too few responses (\(current.figures.responses)) for a happiness score.")
             }
         }
         if let overallHappiness = overall.happiness {
-            out.append("Over the whole range (\(report.range.from) to \(report.range.to)), happiness is \(DashboardFormat.happiness(overallHappiness)) from \(DashboardFormat.count(overall.responses)) responses.")
+            out.append(
+                "Over the whole range (\(report.range.from) to \(report.range.to)), happiness is \(DashboardFormat.happiness(overallHappiness)) from \(DashboardFormat.count(overall.responses)) responses."
+            )
         }
         if let mover = try moverSentence(report: report, previousStart: previousStart, firstPeriod: firstPeriod, minimum: minimum) {
             out.append(mover)
         }
         if let worst = report.breakdown.rows.first, let impact = worst.impact, impact < 0, let happiness = worst.figures.happiness,
-           let overallHappiness = overall.happiness {
-            out.append("The biggest hotspot by \(filters.dimension.rawValue) is \(worst.value): happiness \(DashboardFormat.happiness(happiness)) against \(DashboardFormat.happiness(overallHappiness)) overall over \(DashboardFormat.count(worst.figures.responses)) responses (impact \(Int(impact.rounded()))).")
+            let overallHappiness = overall.happiness
+        {
+            out.append(
+                "The biggest hotspot by \(filters.dimension.rawValue) is \(worst.value): happiness \(DashboardFormat.happiness(happiness)) against \(DashboardFormat.happiness(overallHappiness)) overall over \(DashboardFormat.count(worst.figures.responses)) responses (impact \(Int(impact.rounded())))."
+            )
         }
         if let average = overall.averageLostMinutes {
             var sentence = "Requesters lost \(DashboardFormat.duration(minutes: average)) of work time per ticket on average"
             if let now = report.current?.figures.averageLostMinutes, let before = report.previous?.figures.averageLostMinutes {
-                sentence += " (\(DashboardFormat.duration(minutes: now)) in the last \(filters.period.rawValue), against \(DashboardFormat.duration(minutes: before)) the \(filters.period.rawValue) before)"
+                sentence +=
+                    " (\(DashboardFormat.duration(minutes: now)) in the last \(filters.period.rawValue), against \(DashboardFormat.duration(minutes: before)) the \(filters.period.rawValue) before)"
             }
             if let share = report.lostTime.paretoShare {
                 sentence += "; \(DashboardFormat.percent(share)) of tickets cause 80% of the lost time"
             }
             out.append(sentence + ".")
-            if let top = report.breakdown.rows.filter({ $0.figures.responses >= minimum }).max(by: { ($0.shareOfLostTime ?? 0) < ($1.shareOfLostTime ?? 0) }),
-               let share = top.shareOfLostTime, share > 0, overall.responses > 0 {
+            if let top = report.breakdown.rows.filter({ $0.figures.responses >= minimum }).max(by: {
+                ($0.shareOfLostTime ?? 0) < ($1.shareOfLostTime ?? 0)
+            }),
+                let share = top.shareOfLostTime, share > 0, overall.responses > 0
+            {
                 let volume = Double(top.figures.responses) / Double(overall.responses)
-                out.append("Lost time concentrates in \(top.value): \(DashboardFormat.percent(share)) of all lost time from \(DashboardFormat.percent(volume)) of responses.")
+                out.append(
+                    "Lost time concentrates in \(top.value): \(DashboardFormat.percent(share)) of all lost time from \(DashboardFormat.percent(volume)) of responses."
+                )
             }
         }
         if let zero = report.reassignments.first(where: { $0.value == "0" })?.figures.happiness,
-           let many = report.reassignments.last(where: { $0.figures.happiness != nil }), many.value != "0", let manyHappiness = many.figures.happiness {
-            out.append("Tickets never reassigned score \(DashboardFormat.happiness(zero)); with \(many.value) reassignments, \(DashboardFormat.happiness(manyHappiness)).")
+            let many = report.reassignments.last(where: { $0.figures.happiness != nil }), many.value != "0",
+            let manyHappiness = many.figures.happiness
+        {
+            out.append(
+                "Tickets never reassigned score \(DashboardFormat.happiness(zero)); with \(many.value) reassignments, \(DashboardFormat.happiness(manyHappiness))."
+            )
         }
         return out
     }
@@ -72,14 +90,18 @@ struct DashboardSummary {
         let candidates = report.breakdown.rows.filter { $0.changePoints != nil }
         let solid = candidates.filter { ($0.figures.responses) >= max(minimum, 30) * 2 }
         guard let mover = (solid.isEmpty ? candidates : solid).max(by: { abs($0.changePoints ?? 0) < abs($1.changePoints ?? 0) }),
-              let change = mover.changePoints, abs(change) >= 1 else { return nil }
+            let change = mover.changePoints, abs(change) >= 1
+        else { return nil }
         let label = DashboardDay.label(current.period, filters.period, long: true)
         var sentence = "Happiness for \(mover.value) \(change < 0 ? "fell" : "rose") \(Int(abs(change).rounded())) points in \(label)"
         if let now = mover.currentHappiness { sentence += ", to \(DashboardFormat.happiness(now))" }
         let band: ScoreBand = change < 0 ? .negative : .positive
-        let picks = try builder.store.factorPicks(dim: filters.dimension.rawValue, value: mover.value, first: previous.firstDay, last: current.lastDay, kind: filters.kind)
-        let bands = try builder.store.dailyTallies(dim: filters.dimension.rawValue, first: previous.firstDay, last: current.lastDay, kind: filters.kind)
-            .filter { $0.key == mover.value }
+        let picks = try builder.store.factorPicks(
+            dim: filters.dimension.rawValue, value: mover.value, first: previous.firstDay, last: current.lastDay, kind: filters.kind)
+        let bands = try builder.store.dailyTallies(
+            dim: filters.dimension.rawValue, first: previous.firstDay, last: current.lastDay, kind: filters.kind
+        )
+        .filter { $0.key == mover.value }
         func respondents(_ first: String, _ last: String) -> Int {
             bands.filter { $0.day >= first && $0.day <= last }.reduce(0) { $0 + $1.tally.count(in: band) }
         }
@@ -93,10 +115,12 @@ struct DashboardSummary {
             if row.day >= previous.firstDay && row.day <= previous.lastDay { entry.1 += Double(row.picks) / Double(beforeBase) }
             shares[row.factorID] = entry
         }
-        guard let driver = shares.max(by: { ($0.value.0 - $0.value.1, $1.key) < ($1.value.0 - $1.value.1, $0.key) }), driver.value.0 > driver.value.1 else {
+        guard let driver = shares.max(by: { ($0.value.0 - $0.value.1, $1.key) < ($1.value.0 - $1.value.1, $0.key) }), driver.value.0 > driver.value.1
+        else {
             return sentence + "."
         }
         let who = band == .negative ? "unhappy" : "happy"
-        return sentence + "; ‘\(builder.factorLabel(driver.key, kind: filters.kind))’ was picked by \(DashboardFormat.percent(driver.value.0)) of \(who) respondents, up from \(DashboardFormat.percent(driver.value.1))."
+        return sentence
+            + "; ‘\(builder.factorLabel(driver.key, kind: filters.kind))’ was picked by \(DashboardFormat.percent(driver.value.0)) of \(who) respondents, up from \(DashboardFormat.percent(driver.value.1))."
     }
 }

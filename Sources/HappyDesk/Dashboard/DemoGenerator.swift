@@ -33,18 +33,31 @@ public struct DemoGenerator: Sendable {
     static let groups = ["Service Desk", "Workplace", "Network", "Applications", "Identity"]
     static let channels: [(String, Double)] = [("portal", 0.42), ("email", 0.25), ("phone", 0.18), ("chat", 0.12), ("walk-in", 0.03)]
     static let countries: [(String, Double)] = [("DE", 0.30), ("GB", 0.20), ("US", 0.20), ("IN", 0.12), ("PL", 0.10), ("FR", 0.08)]
-    static let firstNames = ["Alex", "Sam", "Robin", "Kim", "Maria", "Jonas", "Priya", "Tom", "Lena", "Omar", "Chen", "Eva", "Marek", "Sofia", "Luca", "Anna"]
+    static let firstNames = [
+        "Alex", "Sam", "Robin", "Kim", "Maria", "Jonas", "Priya", "Tom", "Lena", "Omar", "Chen", "Eva", "Marek", "Sofia", "Luca", "Anna",
+    ]
     static let lastNames = ["Berg", "Novak", "Schmidt", "Patel", "Kowalski", "Martin", "Jones", "Weber", "Rossi", "Dubois", "Singh", "Fischer"]
-    static let lostBuckets: [(id: String, minutes: Int)] = [("none", 0), ("lt30m", 15), ("30to60m", 45), ("1to2h", 90), ("2to4h", 180), ("4to8h", 360), ("gt1d", 600)]
+    static let lostBuckets: [(id: String, minutes: Int)] = [
+        ("none", 0), ("lt30m", 15), ("30to60m", 45), ("1to2h", 90), ("2to4h", 180), ("4to8h", 360), ("gt1d", 600),
+    ]
     static let lostWeights: [ScoreBand: [Double]] = [
         .positive: [0.70, 0.17, 0.07, 0.03, 0.015, 0.01, 0.005],
         .neutral: [0.45, 0.22, 0.13, 0.09, 0.06, 0.03, 0.02],
         .negative: [0.12, 0.10, 0.12, 0.14, 0.16, 0.18, 0.18],
     ]
     static let comments: [ScoreBand: [String]] = [
-        .positive: ["Quick and friendly, thank you!", "Sorted in minutes. Great job.", "Very patient and explained everything.", "Fixed before I finished my coffee.", "Excellent, kept me posted all the way."],
-        .neutral: ["Fine in the end, took a while.", "OK, but I had to explain it twice.", "Works now, not sure what was changed.", "Good result, slow start."],
-        .negative: ["Still not working after three days.", "Ticket was bounced between teams, nobody owned it.", "I lost half a day waiting for a call back.", "Closed without asking me if it was fixed.", "VPN drops every hour <again>, see <b>INC</b> history & logs."],
+        .positive: [
+            "Quick and friendly, thank you!", "Sorted in minutes. Great job.", "Very patient and explained everything.",
+            "Fixed before I finished my coffee.", "Excellent, kept me posted all the way.",
+        ],
+        .neutral: [
+            "Fine in the end, took a while.", "OK, but I had to explain it twice.", "Works now, not sure what was changed.",
+            "Good result, slow start.",
+        ],
+        .negative: [
+            "Still not working after three days.", "Ticket was bounced between teams, nobody owned it.", "I lost half a day waiting for a call back.",
+            "Closed without asking me if it was fixed.", "VPN drops every hour <again>, see <b>INC</b> history & logs.",
+        ],
     ]
 
     /// Writes everything; `progress` gets (responses written, total) after each batch.
@@ -53,15 +66,22 @@ public struct DemoGenerator: Sendable {
         var analysts: [Analyst] = []
         for index in 0..<30 {
             let name = "\(Self.firstNames[index % Self.firstNames.count]) \(Self.lastNames[(index * 7) % Self.lastNames.count])"
-            analysts.append(Analyst(id: "a\(1000 + index)", name: name, group: Self.groups[index % Self.groups.count], effect: (rng.double() - 0.5) * 24))
+            analysts.append(
+                Analyst(id: "a\(1000 + index)", name: name, group: Self.groups[index % Self.groups.count], effect: (rng.double() - 0.5) * 24))
         }
         let invitations = max(responses, Int((Double(responses) / max(min(responseRate, 1), 0.01)).rounded()))
         let endDay = Int(floor(endDate.timeIntervalSince1970 / 86_400))
         let firstDay = endDay - max(days, 1) + 1
         let runID = String(UInt32(truncatingIfNeeded: rng.next()), radix: 36)
-        let factorLists: [TicketKind: [ScoreBand: [String]]] = Dictionary(uniqueKeysWithValues: TicketKind.allCases.map { kind in
-            (kind, Dictionary(uniqueKeysWithValues: ScoreBand.allCases.map { band in (band, catalog.survey(for: kind)?.factors(for: band).map(\.id) ?? []) }))
-        })
+        let factorLists: [TicketKind: [ScoreBand: [String]]] = Dictionary(
+            uniqueKeysWithValues: TicketKind.allCases.map { kind in
+                (
+                    kind,
+                    Dictionary(
+                        uniqueKeysWithValues: ScoreBand.allCases.map { band in (band, catalog.survey(for: kind)?.factors(for: band).map(\.id) ?? []) }
+                    )
+                )
+            })
         // Answered invitations are spread evenly among all invitations, so every day has both.
         var answered = 0
         var written = 0
@@ -70,20 +90,23 @@ public struct DemoGenerator: Sendable {
             let start = written
             var batchAnswered = 0
             try writer.write { db in
-                let closure = try db.cachedStatement(sql: """
-                    INSERT INTO closures (source, ticket_id, kind, state, requester_email, requester_name, requester_locale, assignee_id, assignee_name,
-                        assignee_email, group_name, service, channel, country, reassignments, closed_at, received_at)
-                    VALUES (?, ?, ?, 'resolved', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-                let invitation = try db.cachedStatement(sql: """
-                    INSERT INTO invitations (closure_id, survey, kind, token_hash, locale, requester_email, requester_name, assignee_id, assignee_name,
-                        assignee_email, group_name, service, status, created_at, sent_at, expires_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-                let response = try db.cachedStatement(sql: """
-                    INSERT INTO responses (invitation_id, score, lost_bucket, lost_minutes, comment, revision, first_answered_at, last_changed_at)
-                    VALUES (?, ?, ?, ?, ?, 1, ?, ?)
-                    """)
+                let closure = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO closures (source, ticket_id, kind, state, requester_email, requester_name, requester_locale, assignee_id, assignee_name,
+                            assignee_email, group_name, service, channel, country, reassignments, closed_at, received_at)
+                        VALUES (?, ?, ?, 'resolved', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """)
+                let invitation = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO invitations (closure_id, survey, kind, token_hash, locale, requester_email, requester_name, assignee_id, assignee_name,
+                            assignee_email, group_name, service, status, created_at, sent_at, expires_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """)
+                let response = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO responses (invitation_id, score, lost_bucket, lost_minutes, comment, revision, first_answered_at, last_changed_at)
+                        VALUES (?, ?, ?, ?, ?, 1, ?, ?)
+                        """)
                 let factor = try db.cachedStatement(sql: "INSERT INTO response_factors (response_id, factor_id) VALUES (?, ?)")
                 for offset in 0..<count {
                     let index = start + offset
@@ -140,9 +163,14 @@ public struct DemoGenerator: Sendable {
                     }
                     let comment: String? = rng.double() < 0.22 ? (Self.comments[band] ?? [""]).randomElement(using: &rng) : nil
                     let answeredAt = min(closedAt + 600 + rng.double() * 36 * 3_600, endDate.timeIntervalSince1970)
-                    try response.execute(arguments: [invitationID, score, lost?.id, lost?.minutes, comment, Self.timestamp(answeredAt), Self.timestamp(answeredAt)])
+                    try response.execute(arguments: [
+                        invitationID, score, lost?.id, lost?.minutes, comment, Self.timestamp(answeredAt), Self.timestamp(answeredAt),
+                    ])
                     let responseID = db.lastInsertedRowID
-                    for factorID in Self.factors(band: band, list: factorLists[kind]?[band] ?? [], reassignments: reassignments, vpnRecent: service.name == "VPN" && recent, rng: &rng) {
+                    for factorID in Self.factors(
+                        band: band, list: factorLists[kind]?[band] ?? [], reassignments: reassignments, vpnRecent: service.name == "VPN" && recent,
+                        rng: &rng)
+                    {
                         try factor.execute(arguments: [responseID, factorID])
                     }
                 }

@@ -49,7 +49,8 @@ enum SVGChart {
         // Grid and left axis.
         var tick = lowRounded
         while tick <= high {
-            svg += "<line x1=\"\(n(left))\" x2=\"\(n(width - right))\" y1=\"\(n(y(tick)))\" y2=\"\(n(y(tick)))\" class=\"\(tick == 0 ? "zero" : "grid")\"/>"
+            svg +=
+                "<line x1=\"\(n(left))\" x2=\"\(n(width - right))\" y1=\"\(n(y(tick)))\" y2=\"\(n(y(tick)))\" class=\"\(tick == 0 ? "zero" : "grid")\"/>"
             svg += "<text x=\"\(n(left - 6))\" y=\"\(n(y(tick) + 4))\" class=\"axis\" text-anchor=\"end\">\(DashboardFormat.happiness(tick))</text>"
             tick += span > 60 ? 20 : 10
         }
@@ -57,7 +58,8 @@ enum SVGChart {
         for row in report.periods {
             let x0 = x(row.firstDay) - step / 2, x1 = x(row.lastDay) + step / 2
             let h = Double(row.figures.responses) / max(maxVolume, 1) * plotH * 0.25
-            svg += "<rect class=\"volume\" x=\"\(n(x0 + 1))\" y=\"\(n(top + plotH - h))\" width=\"\(n(max(x1 - x0 - 2, 1)))\" height=\"\(n(h))\"><title>\(escape(row.label)): \(row.figures.responses) responses</title></rect>"
+            svg +=
+                "<rect class=\"volume\" x=\"\(n(x0 + 1))\" y=\"\(n(top + plotH - h))\" width=\"\(n(max(x1 - x0 - 2, 1)))\" height=\"\(n(h))\"><title>\(escape(row.label)): \(row.figures.responses) responses</title></rect>"
         }
         svg += "<text x=\"\(n(width - right + 6))\" y=\"\(n(top + plotH))\" class=\"axis\">0</text>"
         svg += "<text x=\"\(n(width - right + 6))\" y=\"\(n(top + plotH * 0.75 + 4))\" class=\"axis\">\(DashboardFormat.count(Int(maxVolume)))</text>"
@@ -79,7 +81,8 @@ enum SVGChart {
             guard let v = row.figures.happiness else { continue }
             let cx = (x(row.firstDay) + x(row.lastDay)) / 2
             points.append("\(n(cx)),\(n(y(v)))")
-            svg += "<circle class=\"dot\" cx=\"\(n(cx))\" cy=\"\(n(y(v)))\" r=\"5\"><title>\(escape(row.label)): \(DashboardFormat.happiness(v))</title></circle>"
+            svg +=
+                "<circle class=\"dot\" cx=\"\(n(cx))\" cy=\"\(n(y(v)))\" r=\"5\"><title>\(escape(row.label)): \(DashboardFormat.happiness(v))</title></circle>"
             if report.periods.count <= 16 {
                 svg += "<text class=\"label\" x=\"\(n(cx))\" y=\"\(n(y(v) - 10))\" text-anchor=\"middle\">\(DashboardFormat.happiness(v))</text>"
             }
@@ -88,16 +91,23 @@ enum SVGChart {
         // Period labels on the x axis.
         let labelEvery = max(1, report.periods.count / 12)
         for (index, row) in report.periods.enumerated() where index % labelEvery == 0 {
-            svg += "<text class=\"axis\" x=\"\(n((x(row.firstDay) + x(row.lastDay)) / 2))\" y=\"\(n(height - 14))\" text-anchor=\"middle\">\(escape(row.label))</text>"
+            svg +=
+                "<text class=\"axis\" x=\"\(n((x(row.firstDay) + x(row.lastDay)) / 2))\" y=\"\(n(height - 14))\" text-anchor=\"middle\">\(escape(row.label))</text>"
         }
-        svg += "<g class=\"legend\"><rect x=\"\(n(left))\" y=\"\(n(height - 10))\" width=\"10\" height=\"8\" class=\"volume\"/><text x=\"\(n(left + 14))\" y=\"\(n(height - 2))\" class=\"axis\">responses</text>"
-        svg += "<circle cx=\"\(n(left + 95))\" cy=\"\(n(height - 6))\" r=\"4\" class=\"dot\"/><text x=\"\(n(left + 103))\" y=\"\(n(height - 2))\" class=\"axis\">happiness per \(report.range.period.rawValue)</text>"
-        svg += "<line x1=\"\(n(left + 230))\" x2=\"\(n(left + 250))\" y1=\"\(n(height - 6))\" y2=\"\(n(height - 6))\" class=\"ma\"/><text x=\"\(n(left + 255))\" y=\"\(n(height - 2))\" class=\"axis\">7-day moving average (volume-weighted)</text></g>"
+        svg +=
+            "<g class=\"legend\"><rect x=\"\(n(left))\" y=\"\(n(height - 10))\" width=\"10\" height=\"8\" class=\"volume\"/><text x=\"\(n(left + 14))\" y=\"\(n(height - 2))\" class=\"axis\">responses</text>"
+        svg +=
+            "<circle cx=\"\(n(left + 95))\" cy=\"\(n(height - 6))\" r=\"4\" class=\"dot\"/><text x=\"\(n(left + 103))\" y=\"\(n(height - 2))\" class=\"axis\">happiness per \(report.range.period.rawValue)</text>"
+        svg +=
+            "<line x1=\"\(n(left + 230))\" x2=\"\(n(left + 250))\" y1=\"\(n(height - 6))\" y2=\"\(n(height - 6))\" class=\"ma\"/><text x=\"\(n(left + 255))\" y=\"\(n(height - 2))\" class=\"axis\">7-day moving average (volume-weighted)</text></g>"
         return svg + "</svg>"
     }
 
     /// Vertical bars, one per label; values may be negative (bars grow from the zero line).
-    static func bars(_ items: [(label: String, value: Double?, text: String)], id: String, title: String, description: String, height: Double = 220, barClass: (Double) -> String = { _ in "bar" }) -> String {
+    static func bars(
+        _ items: [(label: String, value: Double?, text: String)], id: String, title: String, description: String, height: Double = 220,
+        barClass: (Double) -> String = { _ in "bar" }
+    ) -> String {
         let width = 960.0, left = 16.0, right = 16.0, top = 22.0, bottom = 30.0
         let plotW = width - left - right, plotH = height - top - bottom
         let values = items.compactMap(\.value)
@@ -112,9 +122,11 @@ enum SVGChart {
             let x0 = left + Double(index) * slot
             if let v = item.value {
                 let y0 = min(y(v), y(0)), h = max(abs(y(v) - y(0)), 1)
-                svg += "<rect class=\"\(barClass(v))\" x=\"\(n(x0 + slot * 0.15))\" y=\"\(n(y0))\" width=\"\(n(slot * 0.7))\" height=\"\(n(h))\"><title>\(escape(item.label)): \(escape(item.text))</title></rect>"
+                svg +=
+                    "<rect class=\"\(barClass(v))\" x=\"\(n(x0 + slot * 0.15))\" y=\"\(n(y0))\" width=\"\(n(slot * 0.7))\" height=\"\(n(h))\"><title>\(escape(item.label)): \(escape(item.text))</title></rect>"
                 if items.count <= 16 {
-                    svg += "<text class=\"label\" x=\"\(n(x0 + slot / 2))\" y=\"\(n(v >= 0 ? y0 - 5 : y0 + h + 13))\" text-anchor=\"middle\">\(escape(item.text))</text>"
+                    svg +=
+                        "<text class=\"label\" x=\"\(n(x0 + slot / 2))\" y=\"\(n(v >= 0 ? y0 - 5 : y0 + h + 13))\" text-anchor=\"middle\">\(escape(item.text))</text>"
                 }
             } else {
                 svg += "<text class=\"axis muted\" x=\"\(n(x0 + slot / 2))\" y=\"\(n(y(0) - 5))\" text-anchor=\"middle\">n/a</text>"
@@ -130,14 +142,17 @@ enum SVGChart {
     static func factorBars(_ rows: [DashboardReport.FactorRow], band: ScoreBand, id: String, description: String) -> String {
         let width = 460.0, rowH = 26.0, labelW = 220.0
         let height = Double(rows.count) * rowH + 10
-        var svg = open(width: Int(width), height: Int(height), id: id, title: "Factors chosen by \(band.rawValue) respondents", description: description)
+        var svg = open(
+            width: Int(width), height: Int(height), id: id, title: "Factors chosen by \(band.rawValue) respondents", description: description)
         let maxShare = max(rows.compactMap(\.share).max() ?? 0, 0.01)
         for (index, row) in rows.enumerated() {
             let y = 5 + Double(index) * rowH
             let share = row.share ?? 0
             let w = share / maxShare * (width - labelW - 50)
-            svg += "<text class=\"axis\" x=\"\(n(labelW - 8))\" y=\"\(n(y + 16))\" text-anchor=\"end\">\(escape(row.label))\(row.flagged ? " ⚑" : "")</text>"
-            svg += "<rect class=\"band-\(band.rawValue)\" x=\"\(n(labelW))\" y=\"\(n(y + 4))\" width=\"\(n(max(w, 1)))\" height=\"\(n(rowH - 9))\" rx=\"2\"/>"
+            svg +=
+                "<text class=\"axis\" x=\"\(n(labelW - 8))\" y=\"\(n(y + 16))\" text-anchor=\"end\">\(escape(row.label))\(row.flagged ? " ⚑" : "")</text>"
+            svg +=
+                "<rect class=\"band-\(band.rawValue)\" x=\"\(n(labelW))\" y=\"\(n(y + 4))\" width=\"\(n(max(w, 1)))\" height=\"\(n(rowH - 9))\" rx=\"2\"/>"
             svg += "<text class=\"label\" x=\"\(n(labelW + w + 6))\" y=\"\(n(y + 16))\">\(row.share.map(DashboardFormat.percent) ?? "n/a")</text>"
         }
         return svg + "</svg>"
@@ -153,10 +168,14 @@ enum SVGChart {
             return "\(n(x)),\(n(y))"
         }
         let shares = row.periods.map { $0.share.map(DashboardFormat.percent) ?? "n/a" }.joined(separator: ", ")
-        var svg = open(width: Int(width), height: Int(height), id: id, title: "\(row.label): share per period", description: "Share of \(row.band.rawValue) respondents per period: \(shares)")
+        var svg = open(
+            width: Int(width), height: Int(height), id: id, title: "\(row.label): share per period",
+            description: "Share of \(row.band.rawValue) respondents per period: \(shares)")
         svg += "<line x1=\"\(n(pad))\" x2=\"\(n(width - pad))\" y1=\"\(n(height - pad))\" y2=\"\(n(height - pad))\" class=\"grid\"/>"
         if points.count > 1 { svg += "<polyline class=\"spark band-\(row.band.rawValue)-line\" points=\"\(points.joined(separator: " "))\"/>" }
-        if let last = points.last { svg += "<circle class=\"spark-end\" cx=\"\(last.split(separator: ",")[0])\" cy=\"\(last.split(separator: ",")[1])\" r=\"3\"/>" }
+        if let last = points.last {
+            svg += "<circle class=\"spark-end\" cx=\"\(last.split(separator: ",")[0])\" cy=\"\(last.split(separator: ",")[1])\" r=\"3\"/>"
+        }
         return svg + "</svg>"
     }
 
@@ -178,7 +197,8 @@ enum SVGChart {
         if let share = lost.paretoShare {
             svg += "<line class=\"marker\" x1=\"\(n(px(0)))\" x2=\"\(n(px(share)))\" y1=\"\(n(py(0.8)))\" y2=\"\(n(py(0.8)))\"/>"
             svg += "<line class=\"marker\" x1=\"\(n(px(share)))\" x2=\"\(n(px(share)))\" y1=\"\(n(py(0.8)))\" y2=\"\(n(py(0)))\"/>"
-            svg += "<text class=\"label\" x=\"\(n(px(share) + 6))\" y=\"\(n(py(0.8) + 16))\">\(DashboardFormat.percent(share)) of tickets → 80% of lost time</text>"
+            svg +=
+                "<text class=\"label\" x=\"\(n(px(share) + 6))\" y=\"\(n(py(0.8) + 16))\">\(DashboardFormat.percent(share)) of tickets → 80% of lost time</text>"
         }
         svg += "<text class=\"axis\" x=\"\(n(size / 2))\" y=\"\(n(size - 6))\" text-anchor=\"middle\">share of tickets (worst first)</text>"
         return svg + "</svg>"

@@ -39,7 +39,8 @@ public struct AttemptResult: Sendable, Equatable {
 
     /// Transport failures of a webhook POST are always worth retrying unless the URL itself is bad.
     public static func httpFailure(_ error: CurlError) -> AttemptResult {
-        AttemptResult(kind: error.isPermanent ? .permanent : .transient, statusCode: error.responseCode, curlCode: error.code, detail: error.description)
+        AttemptResult(
+            kind: error.isPermanent ? .permanent : .transient, statusCode: error.responseCode, curlCode: error.code, detail: error.description)
     }
 
     /// 2xx is delivered; 408, 425, 429 and 5xx are retried; other statuses (incl. redirects, which are never followed) are final.

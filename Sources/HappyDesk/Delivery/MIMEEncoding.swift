@@ -5,9 +5,11 @@ import Foundation
 public enum MIMEEncoding {
     /// Replaces every control character (CR, LF, TAB, NUL, …) with a space: header values are one line.
     public static func singleLine(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
-            scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}" ? " " : scalar
-        }))
+        String(
+            String.UnicodeScalarView(
+                text.unicodeScalars.map { scalar in
+                    scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}" ? " " : scalar
+                }))
     }
 
     /// An unstructured header value (Subject): plain when printable ASCII, else RFC 2047 encoded words

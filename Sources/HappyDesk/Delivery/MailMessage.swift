@@ -16,7 +16,9 @@ public struct MailMessage: Sendable {
     public var text: String
     public var html: String
 
-    public init(from: MailAddress, to: MailAddress, subject: String, messageID: String, inReplyTo: String? = nil, date: Date, text: String, html: String) {
+    public init(
+        from: MailAddress, to: MailAddress, subject: String, messageID: String, inReplyTo: String? = nil, date: Date, text: String, html: String
+    ) {
         self.from = from
         self.to = to
         self.subject = subject
@@ -63,7 +65,8 @@ public struct MailMessage: Sendable {
     /// A stable Message-ID for a delivery: the same invitation and purpose always give the same id, so
     /// a resend after a crash is recognisable as the same message.
     public static func messageID(invitationID: Int64, purpose: String, deliveryID: Int64, domain: String) -> String {
-        let local = ["survey", "reminder"].contains(purpose) ? "invitation-\(invitationID).\(purpose)" : "invitation-\(invitationID).\(purpose)-\(deliveryID)"
+        let local =
+            ["survey", "reminder"].contains(purpose) ? "invitation-\(invitationID).\(purpose)" : "invitation-\(invitationID).\(purpose)-\(deliveryID)"
         return "\(local)@\(domain)"
     }
 }

@@ -33,7 +33,8 @@ struct MailTexts: Sendable {
         clickScore: "Klicken Sie auf eine Zahl (0 = gar nicht zufrieden, 10 = äußerst zufrieden):",
         openLink: "Oder öffnen Sie die Umfrage:", validUntil: "Der Link gilt bis {date}; bis dahin können Sie Ihre Antwort ändern.",
         reminder: "Erinnerung", reminderIntro: "Wir würden uns weiterhin über Ihre Rückmeldung freuen.",
-        replySubject: "{name} hat auf Ihr Feedback zu {ticket} geantwortet", replyIntro: "{name} hat auf Ihr Feedback zu Ticket {ticket} geantwortet:",
+        replySubject: "{name} hat auf Ihr Feedback zu {ticket} geantwortet",
+        replyIntro: "{name} hat auf Ihr Feedback zu Ticket {ticket} geantwortet:",
         replyAnswer: "Zum Antworten oder um Ihre Bewertung zu ändern, öffnen Sie Ihre Umfrage:",
         footer: "Sie erhalten diese E-Mail, weil eines Ihrer IT-Tickets geschlossen wurde."
     )

@@ -108,7 +108,8 @@ extension Outbox {
     public static func attempts(_ db: Database, deliveryID: Int64) throws -> [DeliveryAttempt] {
         try Row.fetchAll(
             db,
-            sql: "SELECT attempt, started_at, finished_at, outcome, status_code, curl_code, detail FROM delivery_attempts WHERE delivery_id = ? ORDER BY id",
+            sql:
+                "SELECT attempt, started_at, finished_at, outcome, status_code, curl_code, detail FROM delivery_attempts WHERE delivery_id = ? ORDER BY id",
             arguments: [deliveryID]
         ).map { row in
             DeliveryAttempt(
@@ -131,7 +132,8 @@ extension Outbox {
             filter = "status = 'dead'"
         }
         let invitationIDs = try Int64.fetchAll(
-            db, sql: "UPDATE deliveries SET status = 'pending', attempts = 0, due_at = ?, claimed_until = NULL WHERE \(filter) RETURNING invitation_id",
+            db,
+            sql: "UPDATE deliveries SET status = 'pending', attempts = 0, due_at = ?, claimed_until = NULL WHERE \(filter) RETURNING invitation_id",
             arguments: arguments
         )
         for id in Set(invitationIDs) {

@@ -19,7 +19,8 @@ extension Outbox {
         )
         guard !ids.isEmpty else { return [] }
         let placeholders = databaseQuestionMarks(count: ids.count)
-        let rows = try Row.fetchAll(db, sql: DeliveryJob.selectSQL + " WHERE d.id IN (\(placeholders)) ORDER BY d.due_at, d.id", arguments: StatementArguments(ids))
+        let rows = try Row.fetchAll(
+            db, sql: DeliveryJob.selectSQL + " WHERE d.id IN (\(placeholders)) ORDER BY d.due_at, d.id", arguments: StatementArguments(ids))
         return rows.map(DeliveryJob.init(row:))
     }
 

@@ -9,10 +9,12 @@ public enum Outbox {
         _ db: Database, invitationID: Int64, purpose: String, channel: String,
         sealedToken: Data?, payload: String? = nil, dueAt: Date, now: Date
     ) throws -> Int64 {
-        try db.cachedStatement(sql: """
+        try db.cachedStatement(
+            sql: """
                 INSERT INTO deliveries (invitation_id, purpose, channel, status, sealed_token, payload, due_at, created_at)
                 VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)
-                """).execute(arguments: [invitationID, purpose, channel, sealedToken, payload, dueAt, now]
+                """
+        ).execute(arguments: [invitationID, purpose, channel, sealedToken, payload, dueAt, now]
         )
         return db.lastInsertedRowID
     }

@@ -40,8 +40,12 @@ extension OutboxDispatcher {
     }
 
     func composeMail(_ job: DeliveryJob, now: Date) -> Composed {
-        guard let survey = catalog.survey(id: job.surveyID) else { return .failure(AttemptResult.permanent("survey '\(job.surveyID)' no longer exists")) }
-        guard let url = surveyURL(job) else { return .failure(AttemptResult.permanent("sealed survey token is missing or cannot be opened with this server's key")) }
+        guard let survey = catalog.survey(id: job.surveyID) else {
+            return .failure(AttemptResult.permanent("survey '\(job.surveyID)' no longer exists"))
+        }
+        guard let url = surveyURL(job) else {
+            return .failure(AttemptResult.permanent("sealed survey token is missing or cannot be opened with this server's key"))
+        }
         let to: MailAddress
         do {
             to = try MailAddress(job.requesterEmail, name: job.requesterName)
@@ -51,16 +55,21 @@ extension OutboxDispatcher {
         let composer = SurveyMailComposer(survey: survey, job: job, surveyURL: url)
         let content: SurveyMailComposer.Content
         if job.purpose == "reply" {
-            guard let reply = ReplyPayload.decode(job.payload) else { return .failure(AttemptResult.permanent("reply payload must be JSON {\"text\": …, \"author\": …}")) }
+            guard let reply = ReplyPayload.decode(job.payload) else {
+                return .failure(AttemptResult.permanent("reply payload must be JSON {\"text\": …, \"author\": …}"))
+            }
             content = composer.compose(replyText: reply.text, replyAuthor: reply.author)
         } else {
             content = composer.compose()
         }
         let domain = messageDomain
         let messageID = MailMessage.messageID(invitationID: job.invitationID, purpose: job.purpose, deliveryID: job.deliveryID, domain: domain)
-        let original = job.purpose == "survey" ? nil : MailMessage.messageID(invitationID: job.invitationID, purpose: "survey", deliveryID: 0, domain: domain)
+        let original =
+            job.purpose == "survey" ? nil : MailMessage.messageID(invitationID: job.invitationID, purpose: "survey", deliveryID: 0, domain: domain)
         return .message(
-            MailMessage(from: from, to: to, subject: content.subject, messageID: messageID, inReplyTo: original, date: now, text: content.text, html: content.html)
+            MailMessage(
+                from: from, to: to, subject: content.subject, messageID: messageID, inReplyTo: original, date: now, text: content.text,
+                html: content.html)
         )
     }
 
@@ -75,7 +84,10 @@ extension OutboxDispatcher {
             if result.kind == .sent, let url = surveyURL(job) {
                 logger.info(
                     "no SMTP server configured: message written to the outbox folder",
-                    metadata: ["invitation": "\(job.invitationID)", "purpose": "\(job.purpose)", "file": "\(files.fileURL(for: message).path)", "survey_url": "\(url)"]
+                    metadata: [
+                        "invitation": "\(job.invitationID)", "purpose": "\(job.purpose)", "file": "\(files.fileURL(for: message).path)",
+                        "survey_url": "\(url)",
+                    ]
                 )
             }
             return result

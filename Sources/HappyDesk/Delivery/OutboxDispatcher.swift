@@ -20,7 +20,9 @@ public final class OutboxDispatcher: Sendable {
     let from: MailAddress
     let backoff: Backoff
 
-    public init(database: any DatabaseWriter, batcher: WriteBatcher, catalog: SurveyCatalog, vault: TokenVault, settings: Settings, logger: Logger) throws {
+    public init(database: any DatabaseWriter, batcher: WriteBatcher, catalog: SurveyCatalog, vault: TokenVault, settings: Settings, logger: Logger)
+        throws
+    {
         let delivery = settings.delivery
         do {
             from = try MailAddress.parse(delivery.smtpFrom)

@@ -61,11 +61,12 @@ public struct ClosureController: Sendable {
             id: result.invitationID, status: result.status, duplicate: result.outcome == .duplicate,
             skip_reason: result.skipReason, survey_url: result.surveyURL, expires_at: result.expiresAt.map(ISO8601.format)
         )
-        let status: HTTPResponse.Status = switch result.outcome {
-        case .created: .created
-        case .duplicate: .ok
-        case .ignored: .accepted
-        }
+        let status: HTTPResponse.Status =
+            switch result.outcome {
+            case .created: .created
+            case .duplicate: .ok
+            case .ignored: .accepted
+            }
         return EditedResponse(status: status, response: reply)
     }
 

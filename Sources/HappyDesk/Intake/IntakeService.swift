@@ -49,7 +49,9 @@ public struct IntakeService: Sendable {
         let policy = survey.policy
         let trigger = policy.trigger(for: closure.source)
         guard closure.state == trigger else {
-            return IntakeResult(outcome: .ignored, status: "ignored", skipReason: "source '\(closure.source)' triggers surveys on '\(trigger)', this closure is '\(closure.state)'")
+            return IntakeResult(
+                outcome: .ignored, status: "ignored",
+                skipReason: "source '\(closure.source)' triggers surveys on '\(trigger)', this closure is '\(closure.state)'")
         }
         let token = SurveyToken.generate()
         let sealed = try vault.seal(token)
@@ -59,17 +61,24 @@ public struct IntakeService: Sendable {
         let expiresAt = now.addingTimeInterval(TimeInterval(policy.expiryDays) * 86_400)
 
         let result = try await batcher.write { db -> IntakeResult in
-            if let row = try Row.fetchOne(try db.cachedStatement(sql: """
-                    SELECT i.id, i.status, i.skip_reason, i.expires_at FROM closures c JOIN invitations i ON i.closure_id = c.id
-                    WHERE c.source = ? AND c.ticket_id = ?
-                    """), arguments: [closure.source, closure.ticketID]
+            if let row = try Row.fetchOne(
+                try db.cachedStatement(
+                    sql: """
+                        SELECT i.id, i.status, i.skip_reason, i.expires_at FROM closures c JOIN invitations i ON i.closure_id = c.id
+                        WHERE c.source = ? AND c.ticket_id = ?
+                        """), arguments: [closure.source, closure.ticketID]
             ) {
-                return IntakeResult(outcome: .duplicate, invitationID: row["id"], status: row["status"], skipReason: row["skip_reason"], expiresAt: row["expires_at"])
+                return IntakeResult(
+                    outcome: .duplicate, invitationID: row["id"], status: row["status"], skipReason: row["skip_reason"], expiresAt: row["expires_at"])
             }
             var skipReason: String?
             if policy.throttleDays > 0 {
                 let since = now.addingTimeInterval(-TimeInterval(policy.throttleDays) * 86_400)
-                if let last = try Date.fetchOne(try db.cachedStatement(sql: "SELECT max(created_at) FROM invitations WHERE requester_email = ? COLLATE NOCASE AND status != 'skipped' AND created_at >= ?"), arguments: [closure.requester.email, since]
+                if let last = try Date.fetchOne(
+                    try db.cachedStatement(
+                        sql:
+                            "SELECT max(created_at) FROM invitations WHERE requester_email = ? COLLATE NOCASE AND status != 'skipped' AND created_at >= ?"
+                    ), arguments: [closure.requester.email, since]
                 ) {
                     skipReason = "throttled: requester was surveyed on \(ISO8601.format(last)), within \(policy.throttleDays) days"
                 }
@@ -77,28 +86,32 @@ public struct IntakeService: Sendable {
             if skipReason == nil, !sampled {
                 skipReason = "sampled out: survey samples \(policy.samplePercent)% of closures"
             }
-            try db.cachedStatement(sql: """
+            try db.cachedStatement(
+                sql: """
                     INSERT INTO closures (source, ticket_id, kind, state, requester_email, requester_name, requester_locale,
                         assignee_id, assignee_name, assignee_email, group_name, service, channel, country, reassignments, closed_at, received_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """).execute(arguments: [
-                    closure.source, closure.ticketID, closure.kind.rawValue, closure.state, closure.requester.email,
-                    closure.requester.name, closure.requester.locale, closure.assignee?.id, closure.assignee?.name,
-                    closure.assignee?.email, closure.group, closure.service, closure.channel, closure.country,
-                    closure.reassignments, closure.closedAt, now,
-                ]
+                    """
+            ).execute(arguments: [
+                closure.source, closure.ticketID, closure.kind.rawValue, closure.state, closure.requester.email,
+                closure.requester.name, closure.requester.locale, closure.assignee?.id, closure.assignee?.name,
+                closure.assignee?.email, closure.group, closure.service, closure.channel, closure.country,
+                closure.reassignments, closure.closedAt, now,
+            ]
             )
             let closureID = db.lastInsertedRowID
             let status = skipReason == nil ? "pending" : "skipped"
-            try db.cachedStatement(sql: """
+            try db.cachedStatement(
+                sql: """
                     INSERT INTO invitations (closure_id, survey, kind, token_hash, locale, requester_email, requester_name,
                         assignee_id, assignee_name, assignee_email, group_name, service, status, skip_reason, created_at, expires_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """).execute(arguments: [
-                    closureID, survey.id, closure.kind.rawValue, token.hash, locale, closure.requester.email,
-                    closure.requester.name, closure.assignee?.id, closure.assignee?.name, closure.assignee?.email,
-                    closure.group, closure.service, status, skipReason, now, expiresAt,
-                ]
+                    """
+            ).execute(arguments: [
+                closureID, survey.id, closure.kind.rawValue, token.hash, locale, closure.requester.email,
+                closure.requester.name, closure.assignee?.id, closure.assignee?.name, closure.assignee?.email,
+                closure.group, closure.service, status, skipReason, now, expiresAt,
+            ]
             )
             let invitationID = db.lastInsertedRowID
             if skipReason == nil {
@@ -112,7 +125,9 @@ public struct IntakeService: Sendable {
         }
         if result.outcome == .created {
             if let url = result.surveyURL {
-                var metadata: Logger.Metadata = ["invitation": "\(result.invitationID ?? 0)", "ticket": "\(closure.ticketID)", "source": "\(closure.source)"]
+                var metadata: Logger.Metadata = [
+                    "invitation": "\(result.invitationID ?? 0)", "ticket": "\(closure.ticketID)", "source": "\(closure.source)",
+                ]
                 // With no delivery channel configured the log is how a new user finds the link; otherwise
                 // the link is a secret that belongs only in the requester's message.
                 if settings.surveyChannel == "file" { metadata["url"] = "\(url)" }

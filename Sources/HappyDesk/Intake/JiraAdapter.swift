@@ -61,7 +61,8 @@ public enum JiraAdapter {
         do {
             payload = try JSONDecoder().decode(Payload.self, from: data)
         } catch let error as DecodingError {
-            throw AppError.badRequest("not a Jira issue webhook: \(JSONInput.describe(error))", code: error.isSyntax ? "malformed_json" : "invalid_field")
+            throw AppError.badRequest(
+                "not a Jira issue webhook: \(JSONInput.describe(error))", code: error.isSyntax ? "malformed_json" : "invalid_field")
         }
         guard payload.webhookEvent == "jira:issue_updated" else {
             return .notAClosure("event '\(payload.webhookEvent)' is not jira:issue_updated")
@@ -74,7 +75,9 @@ public enum JiraAdapter {
             return .notAClosure("status moved to '\(target)', which is not a done/resolved status")
         }
         guard let reporter = payload.issue.fields.reporter, let email = reporter.emailAddress, !email.isEmpty else {
-            throw AppError(.unprocessableContent, code: "no_requester_email", "issue.fields.reporter.emailAddress is missing: Jira hides it unless the webhook user may see email addresses")
+            throw AppError(
+                .unprocessableContent, code: "no_requester_email",
+                "issue.fields.reporter.emailAddress is missing: Jira hides it unless the webhook user may see email addresses")
         }
         let typeName = payload.issue.fields.issuetype?.name.lowercased() ?? ""
         let kind: TicketKind = typeName.contains("incident") || typeName.contains("problem") || typeName.contains("bug") ? .incident : .request

@@ -24,7 +24,9 @@ public struct LoginController: Sendable {
         let token = (form.first { $0.0 == "token" }?.1 ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard let started = try await users.startSession(token: token) else {
             context.logger.notice("analyst login failed")
-            return AnalystPage.response(AnalystPage.login(error: "That token is unknown or revoked. Ask an admin for a new one: happydesk users add …"), status: .unauthorized)
+            return AnalystPage.response(
+                AnalystPage.login(error: "That token is unknown or revoked. Ask an admin for a new one: happydesk users add …"), status: .unauthorized
+            )
         }
         let (user, session) = started
         context.logger.info("analyst signed in", metadata: ["user": "\(user.id)"])
@@ -44,7 +46,8 @@ public struct LoginController: Sendable {
         }
         var response = Response(status: .seeOther, headers: [.location: "/analyst", .cacheControl: "no-store"])
         response.setCookie(
-            try Cookie.validated(name: AuthMiddleware.cookieName, value: "", maxAge: 0, path: "/", secure: secureCookies, httpOnly: true, sameSite: .strict)
+            try Cookie.validated(
+                name: AuthMiddleware.cookieName, value: "", maxAge: 0, path: "/", secure: secureCookies, httpOnly: true, sameSite: .strict)
         )
         return response
     }

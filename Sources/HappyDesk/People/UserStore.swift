@@ -21,7 +21,9 @@ public struct UserStore: Sendable {
     public init(writer: any DatabaseWriter) { self.writer = writer }
 
     /// Adds a user and returns the clear API token, which is never stored.
-    public func add(name: String, email: String, role: AuthenticatedUser.Role, assigneeID: String? = nil, now: Date = Date()) async throws -> (UserRecord, String) {
+    public func add(name: String, email: String, role: AuthenticatedUser.Role, assigneeID: String? = nil, now: Date = Date()) async throws -> (
+        UserRecord, String
+    ) {
         let name = name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.count <= 200, !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw AppError.badRequest("name must be 1 to 200 characters with no line breaks")

@@ -53,7 +53,9 @@ public struct AnalystSummary: Encodable, Sendable {
     /// Below this many responses a period shows "too few responses", never a score.
     public static let minResponses = 5
 
-    public static func load(_ reader: any DatabaseReader, for user: AuthenticatedUser, catalog: SurveyCatalog, now: Date = Date()) async throws -> AnalystSummary {
+    public static func load(_ reader: any DatabaseReader, for user: AuthenticatedUser, catalog: SurveyCatalog, now: Date = Date()) async throws
+        -> AnalystSummary
+    {
         let day: TimeInterval = 86_400
         let start = now.addingTimeInterval(-30 * day)
         let before = now.addingTimeInterval(-60 * day)
@@ -108,7 +110,11 @@ public struct AnalystSummary: Encodable, Sendable {
                     WHERE \(visible.sql) ORDER BY k.id DESC LIMIT 20
                     """,
                 arguments: listArguments
-            ).map { Kudos(response_id: $0["response_id"], ticket_id: $0["ticket_id"], from_name: $0["from_name"], text: $0["text"], created_at: $0["created_at"]) }
+            ).map {
+                Kudos(
+                    response_id: $0["response_id"], ticket_id: $0["ticket_id"], from_name: $0["from_name"], text: $0["text"],
+                    created_at: $0["created_at"])
+            }
             let thanks = try Row.fetchAll(
                 db,
                 sql: """

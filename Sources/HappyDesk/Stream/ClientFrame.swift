@@ -21,7 +21,7 @@ struct ClientFrame: Decodable, Sendable {
     /// `type` and `ref` of a frame that failed strict decoding, when it is at least a JSON object.
     static func loose(_ text: String) -> (String?, String?) {
         guard text.utf8.count <= maxBytes,
-              let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
+            let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
         else { return (nil, nil) }
         return ((object["type"] as? String).map { String($0.prefix(40)) }, (object["ref"] as? String).map { String($0.prefix(200)) })
     }

@@ -24,7 +24,9 @@ public enum EventLog {
         encoder.outputFormatting = [.sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
         let json = String(decoding: try encoder.encode(payload), as: UTF8.self)
-        try db.cachedStatement(sql: "INSERT INTO events (type, response_id, invitation_id, assignee_id, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)").execute(arguments: [type, responseID, invitationID, assigneeID, json, now]
+        try db.cachedStatement(
+            sql: "INSERT INTO events (type, response_id, invitation_id, assignee_id, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)"
+        ).execute(arguments: [type, responseID, invitationID, assigneeID, json, now]
         )
         return StoredEvent(
             id: db.lastInsertedRowID, type: type, responseID: responseID, invitationID: invitationID,

@@ -44,8 +44,11 @@ public struct FeedbackActions: Sendable {
                 arguments: [access.invitationID]
             )
             let payload = try Self.json(["text": text, "author": user.name])
-            try Outbox.enqueue(db, invitationID: access.invitationID, purpose: "reply", channel: channel, sealedToken: sealed, payload: payload, dueAt: now, now: now)
-            let event = try Self.appendMessage(db, access: access, messageID: messageID, author: "analyst", authorName: user.name, text: text, now: now)
+            try Outbox.enqueue(
+                db, invitationID: access.invitationID, purpose: "reply", channel: channel, sealedToken: sealed, payload: payload, dueAt: now, now: now
+            )
+            let event = try Self.appendMessage(
+                db, access: access, messageID: messageID, author: "analyst", authorName: user.name, text: text, now: now)
             return (ActionResult(response_id: responseID, message_id: messageID, event_id: event.id), event)
         }
         await publisher.publish([event])
@@ -59,14 +62,16 @@ public struct FeedbackActions: Sendable {
         let hash = SurveyToken.hash(token)
         let catalog = catalog
         let (result, event) = try await batcher.write { db -> (ActionResult, StoredEvent) in
-            guard let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT i.status, i.expires_at, r.id AS rid FROM invitations i LEFT JOIN responses r ON r.invitation_id = i.id
-                    WHERE i.token_hash = ?
-                    """,
-                arguments: [hash]
-            ), (row["status"] as String?) != "skipped" else { throw AnswerService.unknownLink }
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT i.status, i.expires_at, r.id AS rid FROM invitations i LEFT JOIN responses r ON r.invitation_id = i.id
+                        WHERE i.token_hash = ?
+                        """,
+                    arguments: [hash]
+                ), (row["status"] as String?) != "skipped"
+            else { throw AnswerService.unknownLink }
             guard (row["expires_at"] as Date? ?? now) > now else {
                 throw AppError(.gone, code: "expired", "This survey link has expired, so messages can no longer be sent.")
             }

@@ -17,16 +17,19 @@ public struct FollowUpRules: Sendable {
         let wasNegative = previous.map { ScoreBand(score: $0.score) == .negative } ?? false
         if ScoreBand(score: body.score) == .negative, !wasNegative, let url = settings.alertWebhook(group: body.group) {
             let payload = try FeedbackActions.json(WebhookCall(url: url, body: AlertBody(text: alertText(body, survey: survey))))
-            try Outbox.enqueue(db, invitationID: body.invitation_id, purpose: "alert", channel: "webhook", sealedToken: nil, payload: payload, dueAt: now, now: now)
+            try Outbox.enqueue(
+                db, invitationID: body.invitation_id, purpose: "alert", channel: "webhook", sealedToken: nil, payload: payload, dueAt: now, now: now)
         }
         let reopening = survey.reopeningFactors(in: body.factors)
         let reopenedBefore = !survey.reopeningFactors(in: previous?.factors ?? []).isEmpty
         guard !reopening.isEmpty, !reopenedBefore else { return }
-        try db.cachedStatement(sql: """
+        try db.cachedStatement(
+            sql: """
                 INSERT INTO response_follow_ups (response_id, needed, reason, flagged_at, handled_at, handled_by) VALUES (?, 1, ?, ?, NULL, NULL)
                 ON CONFLICT (response_id) DO UPDATE SET needed = 1, reason = excluded.reason, flagged_at = excluded.flagged_at,
                     handled_at = NULL, handled_by = NULL
-                """).execute(arguments: [body.response_id, reopening.joined(separator: ","), now]
+                """
+        ).execute(arguments: [body.response_id, reopening.joined(separator: ","), now]
         )
         if let url = settings.reopenWebhookURL {
             let reopen = ReopenBody(
@@ -34,7 +37,8 @@ public struct FollowUpRules: Sendable {
                 factors: body.factors, reason: reopening.joined(separator: ","), comment: body.comment
             )
             let payload = try FeedbackActions.json(WebhookCall(url: url, body: reopen))
-            try Outbox.enqueue(db, invitationID: body.invitation_id, purpose: "reopen", channel: "webhook", sealedToken: nil, payload: payload, dueAt: now, now: now)
+            try Outbox.enqueue(
+                db, invitationID: body.invitation_id, purpose: "reopen", channel: "webhook", sealedToken: nil, payload: payload, dueAt: now, now: now)
         }
     }
 

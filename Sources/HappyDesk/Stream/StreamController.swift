@@ -29,17 +29,20 @@ public struct StreamController: Sendable {
         api.post("responses/:id/ack", use: acknowledge)
         api.post("responses/:id/kudos", use: kudos)
         let session = self
-        api.ws("stream", shouldUpgrade: { request, context in
-            try Self.checkOrigin(request)
-            _ = try Self.after(request)
-            return .upgrade([:])
-        }, onUpgrade: { inbound, outbound, context in
-            guard let user = context.requestContext.user else { return }
-            let after = (try? Self.after(context.request)) ?? nil
-            try await StreamSession(
-                user: user, after: after, reader: session.reader, hub: session.hub, actions: session.actions, logger: context.logger
-            ).run(inbound: inbound, outbound: outbound)
-        })
+        api.ws(
+            "stream",
+            shouldUpgrade: { request, context in
+                try Self.checkOrigin(request)
+                _ = try Self.after(request)
+                return .upgrade([:])
+            },
+            onUpgrade: { inbound, outbound, context in
+                guard let user = context.requestContext.user else { return }
+                let after = (try? Self.after(context.request)) ?? nil
+                try await StreamSession(
+                    user: user, after: after, reader: session.reader, hub: session.hub, actions: session.actions, logger: context.logger
+                ).run(inbound: inbound, outbound: outbound)
+            })
     }
 
     /// `?after=` as a non-negative event id; absent means "live only".

@@ -14,12 +14,14 @@ public struct StreamEvent: Sendable, Equatable {
     public init(_ stored: StoredEvent) {
         id = stored.id
         type = stored.type
-        audience = (try? JSONDecoder().decode(Audience.self, from: Data(stored.payload.utf8)))
+        audience =
+            (try? JSONDecoder().decode(Audience.self, from: Data(stored.payload.utf8)))
             ?? Audience(assigneeID: stored.assigneeID, assigneeEmail: nil)
         // The payload is JSON written by EventLog and `type` is one of our constants, so plain
         // concatenation is safe and saves a decode/encode per event.
         let responseID = stored.responseID.map(String.init) ?? "null"
-        frame = #"{"id":\#(stored.id),"type":"\#(stored.type)","response_id":\#(responseID),"created_at":"\#(ISO8601.format(stored.createdAt))","data":\#(stored.payload)}"#
+        frame =
+            #"{"id":\#(stored.id),"type":"\#(stored.type)","response_id":\#(responseID),"created_at":"\#(ISO8601.format(stored.createdAt))","data":\#(stored.payload)}"#
     }
 }
 

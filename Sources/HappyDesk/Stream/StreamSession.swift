@@ -90,7 +90,9 @@ struct StreamSession: Sendable {
             return .error(error, request: loose.0, ref: loose.1)
         } catch {
             logger.error("stream action failed", metadata: ["error": "\(String(reflecting: error))"])
-            return .error(AppError(.internalServerError, code: "internal", "something went wrong on our side; it has been logged"), request: frame?.type, ref: frame?.ref)
+            return .error(
+                AppError(.internalServerError, code: "internal", "something went wrong on our side; it has been logged"), request: frame?.type,
+                ref: frame?.ref)
         }
     }
 }

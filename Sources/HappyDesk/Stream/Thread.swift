@@ -18,7 +18,8 @@ public enum ThreadStore {
             db, sql: "SELECT id, author_kind, author_name, text, created_at FROM messages WHERE response_id = ? ORDER BY id",
             arguments: [responseID]
         ).map { row in
-            ThreadMessage(id: row["id"], author: row["author_kind"], author_name: row["author_name"], text: row["text"], created_at: row["created_at"])
+            ThreadMessage(
+                id: row["id"], author: row["author_kind"], author_name: row["author_name"], text: row["text"], created_at: row["created_at"])
         }
     }
 

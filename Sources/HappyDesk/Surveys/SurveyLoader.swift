@@ -60,7 +60,8 @@ public enum SurveyLoader {
 
         guard let factorsNode = top["factors"] else { throw reader.error(root, "factors", "is missing") }
         let factors = try reader.mapping(factorsNode, field: "factors")
-        let factorQuestion = try reader.optionalText(factors, "question", prefix: "factors.")
+        let factorQuestion =
+            try reader.optionalText(factors, "question", prefix: "factors.")
             ?? LocalizedText(values: [defaultLocale: ""], fallback: defaultLocale)
         var seen = Set<String>()
         func factorList(_ key: String) throws -> [Factor] {

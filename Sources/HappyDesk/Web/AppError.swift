@@ -69,8 +69,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         } catch let error as HTTPError {
             let wantsHTML = request.uri.path.hasPrefix("/s/") || request.uri.path == "/analyst" || request.uri.path == "/dashboard"
-            throw AppError(error.status, code: error.status == .contentTooLarge ? "body_too_large" : "http_\(error.status.code)",
-                           error.body ?? Self.describe(error.status), format: wantsHTML ? .html : .json)
+            throw AppError(
+                error.status, code: error.status == .contentTooLarge ? "body_too_large" : "http_\(error.status.code)",
+                error.body ?? Self.describe(error.status), format: wantsHTML ? .html : .json)
         } catch let error as HTTPResponseError {
             throw error
         } catch {
