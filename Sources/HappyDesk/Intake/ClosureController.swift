@@ -73,8 +73,8 @@ public struct ClosureController: Sendable {
     /// Accepts our own `X-Happydesk-Signature`, or `X-Hub-Signature: sha256=…` as Jira's webhook secret sends it.
     func checkSignature(_ request: Request, body: ByteBuffer) throws {
         guard let verifier else { return }
-        let ours = request.headers[HTTPField.Name(SignatureVerifier.header)!]
-        let hub = request.headers[HTTPField.Name("X-Hub-Signature")!]
+        let ours = request.headers[.happydeskSignature]
+        let hub = request.headers[.hubSignature]
         do {
             if ours == nil, let hub {
                 try verifier.verifyHub(header: hub, body: body.readableBytesView)

@@ -25,9 +25,9 @@ public enum Templates {
         [
             .contentType: "text/html; charset=utf-8",
             .cacheControl: "no-store",
-            HTTPField.Name("Referrer-Policy")!: "no-referrer",
-            HTTPField.Name("X-Content-Type-Options")!: "nosniff",
-            HTTPField.Name("Content-Security-Policy")!:
+            .referrerPolicy: "no-referrer",
+            .contentTypeOptions: "nosniff",
+            .contentSecurityPolicyHeader:
                 "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ]
     }
