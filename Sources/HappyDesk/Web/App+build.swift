@@ -63,7 +63,8 @@ public func buildRouter(_ server: HappyDeskServer) -> Router<AppRequestContext> 
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
     }
     router.get("/") { _, _ -> Response in
-        Response(status: .seeOther, headers: [.location: "/healthz"])
+        // A person opening the server's address lands somewhere useful rather than on a 404.
+        Response(status: .ok, headers: Templates.pageHeaders, body: .init(byteBuffer: ByteBuffer(string: Templates.homePage)))
     }
 
     // Intake: closures in.

@@ -122,6 +122,20 @@ public enum Templates {
         </main></body></html>
         """
 
+    /// `GET /`: what this server is and where to go; fixed text, nothing from a user.
+    public static let homePage = """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+        <title>happydesk</title><style>\(style)</style></head>
+        <body><main><h1>happydesk</h1><div class="card">
+        <p>Post-closure surveys and happiness reporting for IT service desks.</p>
+        <ul><li><a href="/analyst">Analyst page</a>: your feedback, live (sign in with your API token)</li>
+        <li><a href="/dashboard">Happiness dashboard</a> (managers)</li>
+        <li><code>POST /api/v1/closures</code>: send a resolved ticket; <code>GET /healthz</code>: health</li></ul>
+        <p class="meta">Requesters reach their survey through the link in their email.</p>
+        </div></main></body></html>
+        """
+
     static let errorTemplate = """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
