@@ -222,16 +222,7 @@ public struct DemoGenerator: Sendable {
         let millis = Int((seconds - Double(whole)) * 1000)
         let days = whole >= 0 ? whole / 86_400 : (whole - 86_399) / 86_400
         let rest = whole - days * 86_400
-        // Howard Hinnant's civil-from-days.
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        let (y, m, d) = CivilDate.fromDays(days)
         return String(format: "%04d-%02d-%02d %02d:%02d:%02d.%03d", y, m, d, rest / 3600, (rest % 3600) / 60, rest % 60, millis)
     }
 }
