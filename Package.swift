@@ -43,6 +43,7 @@ let package = Package(
             dependencies: [
                 "HappyDesk",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(

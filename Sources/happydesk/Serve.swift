@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HappyDesk
+import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -94,7 +95,7 @@ struct Serve: AsyncParsableCommand {
             logger.warning("HAPPYDESK_WEBHOOK_SECRET is not set: closures are accepted unsigned")
         }
         logger.info("happydesk listening", metadata: ["url": "http://\(settings.host):\(settings.port)", "database": "\(settings.databasePath)"])
-        var services: [DeliveryService] = []
+        var services: [any Service] = [RollupService(writer: server.database, logger: logger)]
         if !noDelivery && env("HAPPYDESK_DELIVERY_DISABLED") == nil {
             do {
                 services.append(DeliveryService(dispatcher: try OutboxDispatcher(server: server), logger: logger))

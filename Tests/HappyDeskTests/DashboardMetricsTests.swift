@@ -129,6 +129,8 @@ final class DashboardMetricsTests: XCTestCase {
         var fixture = try DashboardFixture()
         try fixture.seedNovember()
         let id = try XCTUnwrap(try fixture.add(day: "2026-11-30", score: 2, lost: 45, factors: ["slow"]))
+        // Fold what exists, so the changes below must subtract what the response counted before.
+        XCTAssertGreaterThan(try Rollups.foldAll(fixture.pool), 0)
         try fixture.pool.write { db in
             // The survey page's amendment: score first, then the factors are replaced.
             try db.execute(sql: "UPDATE responses SET score = 9, lost_minutes = NULL, lost_bucket = NULL WHERE id = ?", arguments: [id])
@@ -136,6 +138,8 @@ final class DashboardMetricsTests: XCTestCase {
             try db.execute(sql: "INSERT INTO response_factors (response_id, factor_id) VALUES (?, 'speed')", arguments: [id])
             try db.execute(sql: "DELETE FROM responses WHERE id = (SELECT min(id) FROM responses)")
         }
+        XCTAssertEqual(try fixture.pool.read { db in try Rollups.pending(db) }, 2, "the amended and the deleted response wait for a fold")
+        XCTAssertEqual(try Rollups.foldAll(fixture.pool), 2)
         try fixture.pool.read { db in
             let stored = try Row.fetchAll(
                 db,

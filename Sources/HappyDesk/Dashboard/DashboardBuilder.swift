@@ -17,6 +17,8 @@ public struct DashboardBuilder: Sendable {
     {
         let period = filters.period
         let minimum = filters.minimumResponses
+        progress?(0.02, "roll-ups")
+        try store.refresh()
         progress?(0.05, "range")
         let bounds = try store.bounds(kind: filters.kind)
         // Default end: the last day with data (or --from when that is later, an empty range rather than an error).

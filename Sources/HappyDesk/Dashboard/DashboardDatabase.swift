@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
 
-/// Opens an existing database for the dashboard without creating or migrating it: generating a report must
-/// never change a file, and pointing it at the wrong path must fail with one clear line.
+/// Opens an existing database for the dashboard without creating or migrating it: generating a report never
+/// changes the data (it only folds pending changes into the derived roll-ups, see `Rollups`), and pointing it
+/// at the wrong path must fail with one clear line.
 public enum DashboardDatabase {
     public static func openForReading(path: String, migrations: URL) throws -> DatabasePool {
         var isDirectory: ObjCBool = false

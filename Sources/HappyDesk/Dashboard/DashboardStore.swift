@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// Reads the dashboard roll-ups of migration 0005. Every query is an indexed range scan over daily rows
+/// Reads the dashboard roll-ups of migrations 0005 and 0006. Every query is an indexed range scan over daily rows
 /// (a few thousand rows for a year of data), aggregated in SQL; no query reads individual responses
 /// except the latest comments, which use their own partial index.
 public struct DashboardStore: Sendable {
@@ -9,6 +9,14 @@ public struct DashboardStore: Sendable {
 
     public init(reader: any DatabaseReader) {
         self.reader = reader
+    }
+
+    /// Folds responses changed since the last fold into the roll-ups (`Rollups`), so the report that
+    /// follows is exact. Only derived roll-up rows are written; a read-only handle skips this.
+    func refresh() throws {
+        guard let writer = reader as? any DatabaseWriter else { return }
+        if try reader.read({ db in try Rollups.pending(db) }) == 0 { return }
+        try Rollups.foldAll(writer)
     }
 
     /// A tally for one day and key (a dimension value, or a kind).

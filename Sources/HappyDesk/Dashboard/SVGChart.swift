@@ -4,21 +4,7 @@ import Foundation
 /// page stays one self-contained file that prints. Every chart carries a `<title>` and `<desc>` for screen
 /// readers; the page puts the same numbers in a table beside it.
 enum SVGChart {
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.count)
-        for char in text {
-            switch char {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(char)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { HTML.escape(text) }
 
     static func n(_ value: Double) -> String { String(format: "%.1f", value) }
 

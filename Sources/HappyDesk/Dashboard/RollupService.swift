@@ -1,0 +1,32 @@
+import Foundation
+import GRDB
+import Logging
+import ServiceLifecycle
+
+/// Folds changed responses into the dashboard roll-ups every `interval` seconds while `happydesk serve`
+/// runs, so the folding cost is paid in bulk and never inside a requester's submission.
+public struct RollupService: Service {
+    public let writer: any DatabaseWriter
+    public let interval: Duration
+    public let logger: Logger
+
+    public init(writer: any DatabaseWriter, interval: Duration = .seconds(1), logger: Logger) {
+        self.writer = writer
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                // One transaction of at most 2,000 responses at a time, so submissions are never held up for long.
+                while try await writer.write({ db in try Rollups.fold(db, limit: 2000) }) > 0 {}
+            } catch {
+                logger.error("roll-up fold failed", metadata: ["error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+        // A last fold on the way out leaves no backlog behind.
+        _ = try? Rollups.foldAll(writer)
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+import GRDB
+
+/// Folds changed responses into the dashboard roll-ups, in bulk and off the request path (migration 0006).
+///
+/// A write marks a response in `rollup_dirty`. A fold takes the marked responses in id order, subtracts
+/// what each counted before (`rollup_counted`), adds what it counts now (`rollup_response_state`), merges
+/// the deltas in memory and applies one upsert per roll-up key that moved. The server folds every second
+/// (`RollupService`); `DashboardStore.refresh` folds before every report, so reports stay exact.
+public enum Rollups {
+    /// Folds up to `limit` marked responses inside the caller's write transaction; returns how many.
+    @discardableResult
+    public static func fold(_ db: Database, limit: Int = 5000) throws -> Int {
+        let ids = try Int64.fetchAll(
+            db.cachedStatement(sql: "SELECT response_id FROM rollup_dirty ORDER BY response_id LIMIT ?"), arguments: [limit])
+        guard let first = ids.first, let last = ids.last else { return 0 }
+        var deltas = Deltas()
+        let range: StatementArguments = [first, last]
+        let before = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: """
+                    SELECT c.* FROM rollup_dirty d JOIN rollup_counted c ON c.response_id = d.response_id
+                    WHERE d.response_id BETWEEN ? AND ?
+                    """), arguments: range)
+        while let row = try before.next() { deltas.add(Contribution(row), sign: -1) }
+        let now = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: """
+                    SELECT s.* FROM rollup_dirty d JOIN rollup_response_state s ON s.response_id = d.response_id
+                    WHERE d.response_id BETWEEN ? AND ?
+                    """), arguments: range)
+        while let row = try now.next() { deltas.add(Contribution(row), sign: 1) }
+        try deltas.apply(db)
+        try db.cachedStatement(
+            sql: "DELETE FROM rollup_counted WHERE response_id IN (SELECT response_id FROM rollup_dirty WHERE response_id BETWEEN ? AND ?)"
+        ).execute(arguments: range)
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO rollup_counted SELECT s.* FROM rollup_dirty d JOIN rollup_response_state s ON s.response_id = d.response_id
+                WHERE d.response_id BETWEEN ? AND ?
+                """
+        ).execute(arguments: range)
+        try db.cachedStatement(sql: "DELETE FROM rollup_dirty WHERE response_id BETWEEN ? AND ?").execute(arguments: range)
+        return ids.count
+    }
+
+    /// Folds everything marked, in transactions of `batch` responses; `progress` gets the count so far.
+    @discardableResult
+    public static func foldAll(_ writer: any DatabaseWriter, batch: Int = 5000, progress: ((Int) -> Void)? = nil) throws -> Int {
+        var total = 0
+        while true {
+            let folded = try writer.write { db in try fold(db, limit: batch) }
+            if folded == 0 { return total }
+            total += folded
+            progress?(total)
+        }
+    }
+
+    /// Responses marked and not yet folded.
+    public static func pending(_ db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM rollup_dirty") ?? 0
+    }
+
+    /// What one response counts: a row of `rollup_counted` or `rollup_response_state` (same columns).
+    struct Contribution {
+        var day: String
+        var kind: String
+        var score: Int
+        var lostMinutes: Int?
+        var values: [(dim: String, value: String)]
+        var factors: [Substring]
+        var factorText: String
+
+        init(_ row: Row) {
+            day = row["day"]
+            kind = row["kind"]
+            score = row["score"]
+            lostMinutes = row["lost_minutes"]
+            values = [("all", ""), ("kind", kind)]
+            for (dim, column) in Self.columns {
+                if let value: String = row[column] { values.append((dim, value)) }
+            }
+            factorText = row["factors"] ?? ""
+            factors = factorText.split(separator: ",")
+        }
+
+        /// Dimension name and column, as in `dashboard_response_dims` (the `lost` dimension is added apart).
+        static let columns = [
+            ("service", "service"), ("group", "group_name"), ("channel", "channel"), ("country", "country"),
+            ("assignee", "assignee"), ("source", "source"), ("reassignments", "reassignments"),
+        ]
+    }
+
+    struct DailyKey: Hashable {
+        var dim: String
+        var value: String
+        var day: String
+        var kind: String
+    }
+
+    struct DailyDelta {
+        var responses = 0
+        var positive = 0
+        var negative = 0
+        var lostAnswered = 0
+        var lostMinutes = 0
+        var isZero: Bool { responses == 0 && positive == 0 && negative == 0 && lostAnswered == 0 && lostMinutes == 0 }
+    }
+
+    struct FactorKey: Hashable {
+        var daily: DailyKey
+        var band: String
+        var factor: String
+    }
+
+    struct Deltas {
+        var daily: [DailyKey: DailyDelta] = [:]
+        var factors: [FactorKey: Int] = [:]
+
+        mutating func add(_ response: Contribution, sign: Int) {
+            let positive = response.score >= 9 ? sign : 0
+            let negative = response.score <= 6 ? sign : 0
+            let lostAnswered = response.lostMinutes == nil ? 0 : sign
+            let lostMinutes = (response.lostMinutes ?? 0) * sign
+            func count(_ key: DailyKey) {
+                daily[key, default: DailyDelta()].responses += sign
+                daily[key]!.positive += positive
+                daily[key]!.negative += negative
+                daily[key]!.lostAnswered += lostAnswered
+                daily[key]!.lostMinutes += lostMinutes
+            }
+            let band = ScoreBand(score: response.score).rawValue
+            for (dim, value) in response.values {
+                let key = DailyKey(dim: dim, value: value, day: response.day, kind: response.kind)
+                count(key)
+                for factor in response.factors {
+                    factors[FactorKey(daily: key, band: band, factor: String(factor)), default: 0] += sign
+                }
+            }
+            if let lost = response.lostMinutes {
+                count(DailyKey(dim: "lost", value: String(lost), day: response.day, kind: response.kind))
+            }
+        }
+
+        func apply(_ db: Database) throws {
+            let upsertDaily = try db.cachedStatement(
+                sql: """
+                    INSERT INTO dashboard_daily (dim, value, day, kind, responses, positive, negative, lost_answered, lost_minutes)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (dim, day, kind, value) DO UPDATE SET
+                        responses = responses + excluded.responses, positive = positive + excluded.positive,
+                        negative = negative + excluded.negative, lost_answered = lost_answered + excluded.lost_answered,
+                        lost_minutes = lost_minutes + excluded.lost_minutes
+                    """)
+            for (key, delta) in daily where !delta.isZero {
+                try upsertDaily.execute(arguments: [
+                    key.dim, key.value, key.day, key.kind, delta.responses, delta.positive, delta.negative, delta.lostAnswered, delta.lostMinutes,
+                ])
+            }
+            let upsertFactor = try db.cachedStatement(
+                sql: """
+                    INSERT INTO dashboard_factor_daily (dim, value, day, kind, band, factor_id, picks) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (dim, day, kind, value, band, factor_id) DO UPDATE SET picks = picks + excluded.picks
+                    """)
+            for (key, picks) in factors where picks != 0 {
+                try upsertFactor.execute(arguments: [
+                    key.daily.dim, key.daily.value, key.daily.day, key.daily.kind, key.band, key.factor, picks,
+                ])
+            }
+        }
+    }
+}
