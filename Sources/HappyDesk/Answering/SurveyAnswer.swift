@@ -34,7 +34,7 @@ public struct SurveyAnswer: Sendable, Equatable {
         guard let scoreText, !scoreText.isEmpty else {
             throw AppError.badRequest("score is missing: pick a score from 0 to 10", code: "invalid_score")
         }
-        guard let score = Int(scoreText.trimmingCharacters(in: .whitespaces)), (0...10).contains(score) else {
+        guard let score = Int(Self.trimmed(scoreText)), (0...10).contains(score) else {
             throw AppError.badRequest("score must be a whole number from 0 to 10, not '\(scoreText.prefix(20))'", code: "invalid_score")
         }
         return SurveyAnswer(score: score, factors: factors, lostTime: lostTime, comment: comment)
@@ -62,12 +62,19 @@ public struct SurveyAnswer: Sendable, Equatable {
             }
             bucket = found
         }
-        var text = comment?.trimmingCharacters(in: .whitespacesAndNewlines)
+        var text = comment.map(Self.trimmed)
         if text?.isEmpty == true { text = nil }
         if let text, text.count > Self.maxComment {
             throw AppError.badRequest("comment is longer than \(Self.maxComment) characters", code: "comment_too_long")
         }
         return ValidAnswer(score: score, band: band, factors: chosen, lostTime: bucket, comment: text)
+    }
+
+    /// `text` without leading and trailing whitespace and newlines (Unicode-aware, no NSString bridge).
+    static func trimmed(_ text: String) -> String {
+        guard let first = text.firstIndex(where: { !$0.isWhitespace }) else { return "" }
+        let last = text.lastIndex(where: { !$0.isWhitespace }) ?? first
+        return String(text[first...last])
     }
 }
 
@@ -80,18 +87,63 @@ public struct ValidAnswer: Sendable, Equatable {
 }
 
 /// Decodes `application/x-www-form-urlencoded` text into ordered pairs, keeping repeated keys.
+///
+/// Works on the UTF-8 bytes: `+` is a space, `%XX` a byte, and a malformed escape stays as it was typed.
+/// (Foundation's `removingPercentEncoding` bridges through NSString and cost more than the rest of a
+/// submission's parsing.)
 public enum FormDecoder {
     public static func decode(_ text: String) -> [(String, String)] {
-        text.split(separator: "&", omittingEmptySubsequences: true).map { pair in
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let key = unescape(parts[0])
-            let value = parts.count > 1 ? unescape(parts[1]) : ""
-            return (key, value)
+        var text = text
+        return text.withUTF8 { decode(bytes: $0) }
+    }
+
+    static func decode(bytes: UnsafeBufferPointer<UInt8>) -> [(String, String)] {
+        var pairs: [(String, String)] = []
+        var start = 0
+        while start <= bytes.count {
+            var end = start
+            while end < bytes.count, bytes[end] != UInt8(ascii: "&") { end += 1 }
+            if end > start {
+                var split = start
+                while split < end, bytes[split] != UInt8(ascii: "=") { split += 1 }
+                let key = unescape(bytes, start, split)
+                let value = split < end ? unescape(bytes, split + 1, end) : ""
+                pairs.append((key, value))
+            }
+            start = end + 1
+        }
+        return pairs
+    }
+
+    static func unescape(_ bytes: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> String {
+        String(unsafeUninitializedCapacity: to - from) { out in
+            var written = 0
+            var index = from
+            while index < to {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "+") {
+                    out[written] = UInt8(ascii: " ")
+                } else if byte == UInt8(ascii: "%"), index + 2 < to,
+                    let high = hex(bytes[index + 1]), let low = hex(bytes[index + 2])
+                {
+                    out[written] = high << 4 | low
+                    index += 2
+                } else {
+                    out[written] = byte
+                }
+                written += 1
+                index += 1
+            }
+            return written
         }
     }
 
-    static func unescape(_ text: Substring) -> String {
-        let spaced = text.replacingOccurrences(of: "+", with: " ")
-        return spaced.removingPercentEncoding ?? spaced
+    static func hex(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Synchronization
 
 /// The requester's survey page: `GET /s/{token}[?score=N]` shows it, `POST /s/{token}` saves the answer.
 ///
@@ -115,27 +116,80 @@ public struct SurveyPageController: Sendable {
 
 /// Builds the Mustache context of the survey page.
 enum SurveyPageView {
-    /// The confirmation after a form POST: flat strings only, so rendering stays cheap.
+    /// The confirmation after a form POST, built by hand: it is on the hot path of every submission, and
+    /// Mustache over `[String: Any]` cost more than saving the answer. Every user or survey text is escaped.
     static func renderSaved(token: String, state: InvitationState, survey: SurveyDefinition) -> String {
         let locale = state.locale
         let ui = UIStrings.forLocale(locale, expires: expiryText(state.expiresAt, locale: locale))
-        let response = state.response
-        let labels = (response?.factors ?? []).compactMap { id in survey.factor(id: id)?.0.label.text(locale) }
-        let lost = response?.lostBucket.flatMap { id in survey.lostTime?.buckets.first { $0.id == id } }
-        let context: [String: Any] = [
-            "locale": locale, "token": token, "title": survey.title.text(locale), "question": survey.question.text(locale),
-            "thanks": ui["thanks"] ?? "", "yourScore": ui["yourScore"] ?? "", "change": ui["change"] ?? "", "editable": ui["editable"] ?? "",
-            "score": response.map { String($0.score) } ?? "", "hasFactors": !labels.isEmpty, "factors": labels,
-            "lostTime": lost?.label.text(locale) ?? "", "lostQuestion": survey.lostTime?.question.text(locale) ?? "",
-            "comment": response?.comment ?? "",
-        ]
-        return Templates.render(context, "saved")
+        let title = survey.title.text(locale)
+        var page = ""
+        page.reserveCapacity(Templates.style.utf8.count + 1024)
+        page += "<!doctype html>\n<html lang=\""
+        HTML.escape(locale, into: &page)
+        page += "\">\n<head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n"
+        page += "<meta name=\"referrer\" content=\"no-referrer\"><meta name=\"robots\" content=\"noindex\">\n<title>"
+        HTML.escape(title, into: &page)
+        page += "</title><style>"
+        page += Templates.style
+        page += "</style></head>\n<body><main>\n<h1>"
+        HTML.escape(title, into: &page)
+        page += "</h1>\n<p class=\"notice\" role=\"status\">"
+        HTML.escape(ui["thanks"] ?? "", into: &page)
+        page += "</p>\n<div class=\"card\"><p class=\"q\">"
+        HTML.escape(survey.question.text(locale), into: &page)
+        page += "</p>\n<p>"
+        HTML.escape(ui["yourScore"] ?? "", into: &page)
+        page += ": <strong class=\"score\">"
+        if let score = state.response?.score { page += String(score) }
+        page += "</strong></p>\n"
+        let labels = (state.response?.factors ?? []).compactMap { id in survey.factor(id: id)?.0.label.text(locale) }
+        if !labels.isEmpty {
+            page += "<ul>"
+            for label in labels {
+                page += "<li>"
+                HTML.escape(label, into: &page)
+                page += "</li>"
+            }
+            page += "</ul>\n"
+        }
+        if let id = state.response?.lostBucket, let bucket = survey.lostTime?.buckets.first(where: { $0.id == id }) {
+            page += "<p>"
+            HTML.escape(survey.lostTime?.question.text(locale) ?? "", into: &page)
+            page += " <strong>"
+            HTML.escape(bucket.label.text(locale), into: &page)
+            page += "</strong></p>\n"
+        }
+        if let comment = state.response?.comment, !comment.isEmpty {
+            page += "<p class=\"msg\">"
+            HTML.escape(comment, into: &page)
+            page += "</p>\n"
+        }
+        page += "<p><a href=\"/s/"
+        HTML.escape(token, into: &page)
+        page += "\">"
+        HTML.escape(ui["change"] ?? "", into: &page)
+        page += "</a></p>\n<p class=\"meta\">"
+        HTML.escape(ui["editable"] ?? "", into: &page)
+        page += "</p></div>\n</main></body></html>"
+        return page
     }
 
+    /// "28 December 2026" in the requester's language. ICU date formatting is slow, and a day has one
+    /// text per language, so the texts are cached (bounded).
     static func expiryText(_ date: Date, locale: String) -> String {
-        date.formatted(
+        let day = Int((date.timeIntervalSince1970 / 86_400).rounded(.down))
+        let key = "\(locale)|\(day)"
+        if let cached = expiryTexts.withLock({ $0[key] }) { return cached }
+        let text = date.formatted(
             Date.FormatStyle(date: .long, time: .omitted, locale: Locale(identifier: locale), timeZone: TimeZone(identifier: "UTC") ?? .current))
+        expiryTexts.withLock { cache in
+            if cache.count >= 4096 { cache.removeAll(keepingCapacity: true) }
+            cache[key] = text
+        }
+        return text
     }
+
+    private static let expiryTexts = Mutex<[String: String]>([:])
 
     static func render(
         token: String, state: InvitationState, survey: SurveyDefinition, preselected: Int?, saved: Bool, thread: [ThreadMessage] = []

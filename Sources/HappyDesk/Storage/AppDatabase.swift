@@ -17,6 +17,7 @@ public enum AppDatabase {
             // WAL + NORMAL survives a process crash with every committed transaction; FULL adds power loss,
             // and group commit (WriteBatcher) keeps its fsync cost per batch, not per request.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         return try DatabasePool(path: path, configuration: config)
     }

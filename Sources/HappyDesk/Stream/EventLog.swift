@@ -24,9 +24,17 @@ public enum EventLog {
         encoder.outputFormatting = [.sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
         let json = String(decoding: try encoder.encode(payload), as: UTF8.self)
+        return try append(db, type: type, responseID: responseID, invitationID: invitationID, assigneeID: assigneeID, json: json, at: now)
+    }
+
+    /// Appends an event whose body is already JSON text.
+    @discardableResult
+    public static func append(
+        _ db: Database, type: String, responseID: Int64?, invitationID: Int64?, assigneeID: String?, json: String, at now: Date
+    ) throws -> StoredEvent {
         try db.cachedStatement(
             sql: "INSERT INTO events (type, response_id, invitation_id, assignee_id, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)"
-        ).execute(arguments: [type, responseID, invitationID, assigneeID, json, now]
+        ).execute(arguments: [type, responseID, invitationID, assigneeID, json, SQLiteDate.string(now)]
         )
         return StoredEvent(
             id: db.lastInsertedRowID, type: type, responseID: responseID, invitationID: invitationID,

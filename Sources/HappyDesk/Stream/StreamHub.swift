@@ -48,7 +48,7 @@ public final class StreamHub: EventPublisher, Sendable {
 
     private struct State {
         var nextExpected: Int64?
-        var pending: [Int64: StreamEvent] = [:]
+        var pending: [Int64: StoredEvent] = [:]
         var gapFillScheduled = false
         var subscribers: [ObjectIdentifier: Subscription] = [:]
         var lastDelivered: Int64?
@@ -107,7 +107,7 @@ public final class StreamHub: EventPublisher, Sendable {
 
     public func publish(_ events: [StoredEvent]) async {
         guard !events.isEmpty else { return }
-        let prepared = events.map(StreamEvent.init)
+        let prepared = events
         let (needsGapFill, finished) = state.withLock { state -> (Bool, [Subscription]) in
             defer { state.toFinish = [] }
             guard let next = state.nextExpected else {
@@ -147,9 +147,12 @@ public final class StreamHub: EventPublisher, Sendable {
         state.nextExpected = next
     }
 
-    /// Runs under the lock, so every subscriber sees the same order; `yield` never blocks.
-    private static func deliver(_ event: StreamEvent, in state: inout State) {
-        state.lastDelivered = event.id
+    /// Runs under the lock, so every subscriber sees the same order; `yield` never blocks. The frame is
+    /// built only when someone is connected: with no viewer an event costs only its ordering.
+    private static func deliver(_ stored: StoredEvent, in state: inout State) {
+        state.lastDelivered = stored.id
+        guard !state.subscribers.isEmpty else { return }
+        let event = StreamEvent(stored)
         var overflowed: [ObjectIdentifier] = []
         for (key, subscription) in state.subscribers where subscription.user.canSee(event.audience) {
             switch subscription.continuation.yield(event) {
@@ -177,12 +180,12 @@ public final class StreamHub: EventPublisher, Sendable {
             return (next, first)
         }
         guard let (from, upTo) = bounds else { return }
-        var found: [StreamEvent] = []
+        var found: [StoredEvent] = []
         if let database = reader.withLock({ $0 }) {
             do {
                 found = try await database.read { db in
                     try EventLog.fetch(db, sql: "SELECT * FROM events WHERE id >= ? AND id < ? ORDER BY id", arguments: [from, upTo])
-                }.map(StreamEvent.init)
+                }
             } catch {
                 logger.error("stream gap fill failed", metadata: ["error": "\(error)"])
             }

@@ -2,7 +2,8 @@ import GRDB
 import Synchronization
 
 /// Group commit: concurrent writes that arrive while a transaction is committing are run together in
-/// the next transaction, each in its own savepoint, so one failure never spoils its neighbours.
+/// the next transaction; one failure never spoils its neighbours (see `run`). Job bodies may run twice
+/// (the second time after a rollback), so they must only touch the database.
 ///
 /// A caller resumes only after the transaction holding its write has committed, so every
 /// acknowledged write is durable; the commit (and its fsync) is paid once per batch.
@@ -66,16 +67,40 @@ public final class WriteBatcher: Sendable {
 
     private func run(_ batch: [Job]) async {
         do {
-            try await writer.write { db in
-                for job in batch {
-                    do {
-                        try db.inSavepoint {
+            try await writer.writeWithoutTransaction { db in
+                // Fast path, no savepoints: a job that fails before changing anything (a bad token, a bad
+                // answer) needs nothing undone. Only a job that fails after writing forces the slow path.
+                var clean = true
+                try db.inTransaction(.immediate) {
+                    for job in batch {
+                        let changes = db.totalChangesCount
+                        do {
                             job.result = .success(try job.body(db))
-                            return .commit
+                        } catch {
+                            job.result = .failure(error)
+                            if db.totalChangesCount != changes {
+                                clean = false
+                                return .rollback
+                            }
                         }
-                    } catch {
-                        job.result = .failure(error)
                     }
+                    return .commit
+                }
+                if clean { return }
+                // Slow path: the whole batch again, each job in its own savepoint, so one failure never
+                // spoils its neighbours.
+                try db.inTransaction(.immediate) {
+                    for job in batch {
+                        do {
+                            try db.inSavepoint {
+                                job.result = .success(try job.body(db))
+                                return .commit
+                            }
+                        } catch {
+                            job.result = .failure(error)
+                        }
+                    }
+                    return .commit
                 }
             }
             for job in batch { job.continuation.resume(with: job.result) }

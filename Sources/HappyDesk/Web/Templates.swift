@@ -14,23 +14,21 @@ public enum Templates {
         return library
     }()
 
-    public static var sources: [String: String] { ["survey": surveyPage, "saved": savedPage, "error": errorTemplate] }
+    public static var sources: [String: String] { ["survey": surveyPage, "error": errorTemplate] }
 
     public static func render(_ object: Any, _ name: String) -> String {
         library.render(object, withTemplate: name) ?? ""
     }
 
     /// Headers for every survey page: the token is in the URL, so no referrer and no caching.
-    public static var pageHeaders: HTTPFields {
-        [
-            .contentType: "text/html; charset=utf-8",
-            .cacheControl: "no-store",
-            .referrerPolicy: "no-referrer",
-            .contentTypeOptions: "nosniff",
-            .contentSecurityPolicyHeader:
-                "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ]
-    }
+    public static let pageHeaders: HTTPFields = [
+        .contentType: "text/html; charset=utf-8",
+        .cacheControl: "no-store",
+        .referrerPolicy: "no-referrer",
+        .contentTypeOptions: "nosniff",
+        .contentSecurityPolicyHeader:
+            "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ]
 
     public static func errorPage(title: String, message: String) -> String {
         render(["title": title, "message": message], "error")
@@ -105,21 +103,6 @@ public enum Templates {
         var h=document.getElementById('hint');if(h)h.hidden=true;});});
         </script>
         </body></html>
-        """
-
-    /// The answer to a form POST: a short confirmation of what was saved, with a link back to change it.
-    /// Kept small because it is on the hot path of every submission.
-    static let savedPage = """
-        \(pageHead)
-        <p class="notice" role="status">{{thanks}}</p>
-        <div class="card"><p class="q">{{question}}</p>
-        <p>{{yourScore}}: <strong class="score">{{score}}</strong></p>
-        {{#hasFactors}}<ul>{{#factors}}<li>{{.}}</li>{{/factors}}</ul>{{/hasFactors}}
-        {{#lostTime}}<p>{{lostQuestion}} <strong>{{lostTime}}</strong></p>{{/lostTime}}
-        {{#comment}}<p class="msg">{{comment}}</p>{{/comment}}
-        <p><a href="/s/{{token}}">{{change}}</a></p>
-        <p class="meta">{{editable}}</p></div>
-        </main></body></html>
         """
 
     /// `GET /`: what this server is and where to go; fixed text, nothing from a user.

@@ -1,0 +1,73 @@
+import Foundation
+import GRDB
+import XCTest
+
+@testable import HappyDesk
+
+/// The hand-written pieces of the submission path give the same results as the library code they replaced.
+final class HotPathTests: XCTestCase {
+    func testFormDecoderMatchesFoundationAndKeepsMalformedEscapes() {
+        let pairs = FormDecoder.decode("score=9&factors=speed&factors%5B%5D=x&comment=Gr%C3%BC%C3%9Fe+%26+thanks%21&&empty=&bare&bad=%zz%4")
+        XCTAssertEqual(pairs.map(\.0), ["score", "factors", "factors[]", "comment", "empty", "bare", "bad"])
+        XCTAssertEqual(pairs.map(\.1), ["9", "speed", "x", "Grüße & thanks!", "", "", "%zz%4"])
+        XCTAssertEqual(FormDecoder.decode("").count, 0)
+        XCTAssertEqual(FormDecoder.decode("a=%E2%82%AC")[0].1, "€")
+    }
+
+    func testEventJSONDecodesBackToTheSameEvent() throws {
+        let event = AnswerService.ResponseEvent(
+            response_id: 7, invitation_id: 3, ticket_id: "INC-1", source: "jira", kind: "incident", survey: "incident", score: 3,
+            band: "negative", factors: ["slow", "not_solved"], lost_time: "1to2h", lost_minutes: 90,
+            comment: "Quote \" backslash \\ newline \n tab \t bell \u{07} <b>ü</b> 😀", revision: 2, assignee_id: "a1",
+            assignee_name: nil, assignee_email: "sam@example.com", group: "Desk", service: nil, requester_name: "Ann",
+            requester_email: nil, follow_up: true, first_answered_at: Date(timeIntervalSince1970: 1_790_000_000),
+            last_changed_at: Date(timeIntervalSince1970: 1_790_000_123)
+        )
+        let json = event.json()
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        XCTAssertEqual(try decoder.decode(AnswerService.ResponseEvent.self, from: Data(json.utf8)), event)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        let reference = try JSONSerialization.jsonObject(with: encoder.encode(event)) as? NSDictionary
+        XCTAssertEqual(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? NSDictionary, reference)
+    }
+
+    func testDateTextsMatchFoundationAndGRDB() throws {
+        for seconds in [0.0, 86_399.999, 951_782_400.5, 1_790_000_000.123, 4_102_444_799.0] {
+            let date = Date(timeIntervalSince1970: seconds)
+            XCTAssertEqual(ISO8601.format(date), Date.ISO8601FormatStyle().format(date))
+            XCTAssertEqual(SQLiteDate.string(date), String.fromDatabaseValue(date.databaseValue))
+        }
+    }
+
+    func testABatchedWriteThatFailsHalfWayLeavesNothingAndSparesItsNeighbours() async throws {
+        let directory = try makeTemporaryDirectory()
+        let pool = try DatabaseQueue(path: directory.appendingPathComponent("batch.sqlite").path)
+        try await pool.write { db in try db.execute(sql: "CREATE TABLE t (v INTEGER NOT NULL)") }
+        let batcher = WriteBatcher(writer: pool)
+        struct HalfWay: Error {}
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            for value in 0..<40 {
+                group.addTask {
+                    do {
+                        try await batcher.write { db in
+                            try db.execute(sql: "INSERT INTO t (v) VALUES (?)", arguments: [value])
+                            if value % 10 == 3 { throw HalfWay() }  // after writing: must be undone
+                            if value % 10 == 7 { try db.execute(sql: "INSERT INTO t (v) VALUES (NULL)") }  // constraint
+                        }
+                        return true
+                    } catch {
+                        return false
+                    }
+                }
+            }
+            var succeeded = 0
+            for try await ok in group where ok { succeeded += 1 }
+            XCTAssertEqual(succeeded, 32)
+        }
+        let stored = try await pool.read { db in try Int.fetchAll(db, sql: "SELECT v FROM t ORDER BY v") }
+        XCTAssertEqual(stored, (0..<40).filter { $0 % 10 != 3 && $0 % 10 != 7 })
+    }
+}
