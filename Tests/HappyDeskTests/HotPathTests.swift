@@ -71,3 +71,29 @@ final class HotPathTests: XCTestCase {
         XCTAssertEqual(stored, (0..<40).filter { $0 % 10 != 3 && $0 % 10 != 7 })
     }
 }
+
+final class MailTextFillingTests: XCTestCase {
+    func testPlaceholdersAreFilledInOnePass() {
+        XCTAssertEqual(
+            "Hello {name}, {ticket} {unknown} {name}".filling(["name": "Ann {ticket}", "ticket": "INC-1"]),
+            "Hello Ann {ticket}, INC-1 {unknown} Ann {ticket}")
+        XCTAssertEqual("no placeholders".filling(["name": "x"]), "no placeholders")
+        XCTAssertEqual("open { brace {name".filling(["name": "x"]), "open { brace {name")
+        XCTAssertEqual("{name}".filling(["name": "Grüße"]), "Grüße")
+    }
+}
+
+final class CRLFLinesTests: XCTestCase {
+    func testLineEndingsBecomeCRLFAndLongLinesAreBroken() {
+        XCTAssertEqual(MIMEEncoding.crlfLines("a\nb\r\nc\rd\n"), "a\r\nb\r\nc\r\nd\r\n")
+        XCTAssertEqual(MIMEEncoding.crlfLines(""), "")
+        XCTAssertEqual(MIMEEncoding.crlfLines("\n\n"), "\r\n\r\n")
+        XCTAssertEqual(MIMEEncoding.crlfLines("ü\r"), "ü\r\n")
+        let long = Array(repeating: "wörd", count: 400).joined(separator: " ")
+        let lines = MIMEEncoding.crlfLines(long + "\nend").components(separatedBy: "\r\n")
+        XCTAssertGreaterThan(lines.count, 2)
+        XCTAssertTrue(lines.allSatisfy { $0.utf8.count <= 900 })
+        XCTAssertEqual(lines.joined(separator: " ").replacingOccurrences(of: " end", with: ""), long)
+        XCTAssertEqual(lines.last, "end")
+    }
+}

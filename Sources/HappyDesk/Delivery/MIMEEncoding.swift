@@ -22,13 +22,19 @@ public enum MIMEEncoding {
         return encodedWords(line)
     }
 
+    static let atext = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~ ".utf8)
+
     /// A display name: atoms as they are, ASCII with specials quoted, anything else RFC 2047 encoded.
     public static func phrase(_ text: String) -> String {
         let line = singleLine(text)
-        let atext = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~ ".utf8)
         if line.utf8.allSatisfy(atext.contains) { return line }
         if line.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
-            return "\"" + line.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            var quoted = "\""
+            for character in line {
+                if character == "\\" || character == "\"" { quoted += "\\" }
+                quoted.append(character)
+            }
+            return quoted + "\""
         }
         return encodedWords(line)
     }
@@ -53,41 +59,36 @@ public enum MIMEEncoding {
     /// Body text with every line ending as CRLF and no line over 998 bytes (RFC 5322 §2.1.1),
     /// breaking long lines at a space where one exists.
     public static func crlfLines(_ text: String, maxBytes: Int = 900) -> String {
-        // Works on UTF-8 bytes (CR and LF are single ASCII bytes): Foundation's replacingOccurrences,
-        // bridged through NSString on Linux, cost more than the whole SMTP send.
         var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count + text.utf8.count / 16 + 2)
-        var lineStart = out.count
-        var lastWasCR = false
-        func endLine() {
-            if out.count - lineStart > maxBytes {
-                let line = String(decoding: out[lineStart...], as: UTF8.self)
-                out.removeSubrange(lineStart...)
-                out.append(contentsOf: wrap(Substring(line), maxBytes: maxBytes).joined(separator: "\r\n").utf8)
-            }
-        }
-        for byte in text.utf8 {
-            switch byte {
-            case 0x0D:
-                endLine()
-                out.append(contentsOf: [0x0D, 0x0A])
-                lineStart = out.count
-                lastWasCR = true
-            case 0x0A:
-                if lastWasCR {
-                    lastWasCR = false
-                } else {
-                    endLine()
-                    out.append(contentsOf: [0x0D, 0x0A])
-                    lineStart = out.count
-                }
-            default:
-                lastWasCR = false
-                out.append(byte)
-            }
-        }
-        endLine()
+        appendCRLFLines(text, to: &out, maxBytes: maxBytes)
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `crlfLines`, appended to a byte buffer: the message is built as bytes, line by line, without
+    /// going through `String` again. (Foundation's replacingOccurrences, bridged through NSString on
+    /// Linux, once cost more than the whole SMTP send.)
+    public static func appendCRLFLines(_ text: String, to out: inout [UInt8], maxBytes: Int = 900) {
+        var text = text
+        text.withUTF8 { bytes in
+            let count = bytes.count
+            var start = 0
+            while start < count {
+                var end = start
+                while end < count, bytes[end] != 0x0A, bytes[end] != 0x0D { end += 1 }
+                let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                if line.count > maxBytes {
+                    let wrapped = wrap(Substring(String(decoding: line, as: UTF8.self)), maxBytes: maxBytes).joined(separator: "\r\n")
+                    out.append(contentsOf: wrapped.utf8)
+                } else {
+                    out.append(contentsOf: line)
+                }
+                guard end < count else { break }
+                out.append(0x0D)
+                out.append(0x0A)
+                if bytes[end] == 0x0D, end + 1 < count, bytes[end + 1] == 0x0A { end += 1 }
+                start = end + 1
+            }
+        }
     }
 
     /// Breaks one over-long line into pieces of at most `maxBytes`, at a space where one exists.
@@ -115,21 +116,7 @@ public enum MIMEEncoding {
     }
 
     /// Escapes text for HTML element content and double-quoted attributes.
-    public static func html(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
+    public static func html(_ text: String) -> String { HTML.escape(text) }
 
     /// RFC 5322 date in UTC, e.g. `Sun, 22 Nov 2026 11:40:00 +0000`; English names whatever the locale.
     public static func date(_ date: Date) -> String {

@@ -49,17 +49,17 @@ public struct MailMessage: Sendable {
             "Auto-Submitted: auto-generated",
             "Content-Type: multipart/alternative; boundary=\"\(boundary)\"",
         ]
-        var out = headers.joined(separator: "\r\n") + "\r\n\r\n"
-        out += "This is a multipart message in MIME format.\r\n"
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count + html.utf8.count + 1024)
+        out.append(contentsOf: (headers.joined(separator: "\r\n") + "\r\n\r\nThis is a multipart message in MIME format.\r\n").utf8)
         for (type, body) in [("text/plain", text), ("text/html", html)] {
             let encoding = body.utf8.allSatisfy { $0 < 0x80 } ? "7bit" : "8bit"
-            out += "\r\n--\(boundary)\r\n"
-            out += "Content-Type: \(type); charset=utf-8\r\nContent-Transfer-Encoding: \(encoding)\r\n\r\n"
-            out += MIMEEncoding.crlfLines(body)
-            out += "\r\n"
+            out.append(contentsOf: "\r\n--\(boundary)\r\nContent-Type: \(type); charset=utf-8\r\nContent-Transfer-Encoding: \(encoding)\r\n\r\n".utf8)
+            MIMEEncoding.appendCRLFLines(body, to: &out)
+            out.append(contentsOf: "\r\n".utf8)
         }
-        out += "\r\n--\(boundary)--\r\n"
-        return Array(out.utf8)
+        out.append(contentsOf: "\r\n--\(boundary)--\r\n".utf8)
+        return out
     }
 
     /// A stable Message-ID for a delivery: the same invitation and purpose always give the same id, so

@@ -42,9 +42,24 @@ struct MailTexts: Sendable {
 
 extension String {
     /// Fills `{key}` placeholders.
+    /// Replaces `{key}` placeholders in one pass; unknown placeholders stay as written. (Foundation's
+    /// `replacingOccurrences` bridges through NSString on Linux and was a visible share of every email.)
     func filling(_ values: [String: String]) -> String {
-        var out = self
-        for (key, value) in values { out = out.replacingOccurrences(of: "{\(key)}", with: value) }
+        guard contains("{") else { return self }
+        var out = ""
+        out.reserveCapacity(utf8.count + 32)
+        var rest = self[...]
+        while let open = rest.firstIndex(of: "{") {
+            out += rest[..<open]
+            guard let close = rest[open...].firstIndex(of: "}") else {
+                rest = rest[open...]
+                break
+            }
+            let key = String(rest[rest.index(after: open)..<close])
+            if let value = values[key] { out += value } else { out += rest[open...close] }
+            rest = rest[rest.index(after: close)...]
+        }
+        out += rest
         return out
     }
 }

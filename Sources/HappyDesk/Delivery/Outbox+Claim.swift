@@ -6,15 +6,15 @@ extension Outbox {
     /// ran out (a sender crashed mid-send; the resend carries the same Message-ID / Idempotency-Key).
     static func claim(_ db: Database, now: Date, lease: TimeInterval, limit: Int) throws -> [DeliveryJob] {
         let ids = try Int64.fetchAll(
-            db,
-            sql: """
-                UPDATE deliveries SET status = 'sending', claimed_until = ?
-                WHERE id IN (
-                    SELECT id FROM deliveries
-                    WHERE (status = 'pending' AND due_at <= ?) OR (status = 'sending' AND claimed_until <= ?)
-                    ORDER BY due_at, id LIMIT ?)
-                RETURNING id
-                """,
+            db.cachedStatement(
+                sql: """
+                    UPDATE deliveries SET status = 'sending', claimed_until = ?
+                    WHERE id IN (
+                        SELECT id FROM deliveries
+                        WHERE (status = 'pending' AND due_at <= ?) OR (status = 'sending' AND claimed_until <= ?)
+                        ORDER BY due_at, id LIMIT ?)
+                    RETURNING id
+                    """),
             arguments: [now.addingTimeInterval(lease), now, now, limit]
         )
         guard !ids.isEmpty else { return [] }
@@ -31,7 +31,7 @@ extension Outbox {
         _ db: Database, job: DeliveryJob, result: AttemptResult, startedAt: Date, now: Date, maxAttempts: Int, backoff: Backoff
     ) throws -> String {
         if result.kind == .cancelled {
-            try db.execute(
+            try db.executeCached(
                 sql: "UPDATE deliveries SET status = 'dead', claimed_until = NULL, last_error = ? WHERE id = ?",
                 arguments: ["cancelled: \(result.detail)", job.deliveryID]
             )
@@ -42,40 +42,44 @@ extension Outbox {
         switch result.kind {
         case .sent:
             outcome = "sent"
-            try db.execute(
+            try db.executeCached(
                 sql: "UPDATE deliveries SET status = 'sent', attempts = ?, sent_at = ?, claimed_until = NULL, last_error = NULL WHERE id = ?",
-                arguments: [attempt, now, job.deliveryID]
+                arguments: [attempt, SQLiteDate.string(now), job.deliveryID]
             )
             if job.purpose == "survey" {
-                try db.execute(
+                try db.executeCached(
                     sql: "UPDATE invitations SET status = 'sent', sent_at = ? WHERE id = ? AND status IN ('pending', 'failed')",
-                    arguments: [now, job.invitationID]
+                    arguments: [SQLiteDate.string(now), job.invitationID]
                 )
             }
         case .permanent, .transient, .cancelled:
             if result.kind == .permanent || attempt >= maxAttempts {
                 outcome = "dead"
-                try db.execute(
+                try db.executeCached(
                     sql: "UPDATE deliveries SET status = 'dead', attempts = ?, claimed_until = NULL, last_error = ? WHERE id = ?",
                     arguments: [attempt, result.detail, job.deliveryID]
                 )
                 if job.purpose == "survey" {
-                    try db.execute(sql: "UPDATE invitations SET status = 'failed' WHERE id = ? AND status = 'pending'", arguments: [job.invitationID])
+                    try db.executeCached(
+                        sql: "UPDATE invitations SET status = 'failed' WHERE id = ? AND status = 'pending'", arguments: [job.invitationID])
                 }
             } else {
                 outcome = "retry"
-                try db.execute(
+                try db.executeCached(
                     sql: "UPDATE deliveries SET status = 'pending', attempts = ?, due_at = ?, claimed_until = NULL, last_error = ? WHERE id = ?",
                     arguments: [attempt, now.addingTimeInterval(backoff.delay(afterAttempt: attempt)), result.detail, job.deliveryID]
                 )
             }
         }
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT INTO delivery_attempts (delivery_id, attempt, started_at, finished_at, outcome, status_code, curl_code, detail)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [job.deliveryID, attempt, startedAt, now, outcome, result.statusCode, result.curlCode, result.detail]
+            arguments: [
+                job.deliveryID, attempt, SQLiteDate.string(startedAt), SQLiteDate.string(now), outcome, result.statusCode, result.curlCode,
+                result.detail,
+            ]
         )
         return outcome
     }

@@ -38,7 +38,7 @@ public struct SurveyDefinition: Sendable, Equatable {
     /// Picks the best supported locale for a requester's locale such as `de-CH` or `de_DE`.
     public func resolveLocale(_ requested: String?) -> String {
         guard let requested, !requested.isEmpty else { return defaultLocale }
-        let normalized = requested.lowercased().replacingOccurrences(of: "_", with: "-")
+        let normalized = String(requested.lowercased().map { $0 == "_" ? "-" : $0 })
         if locales.contains(normalized) { return normalized }
         let language = String(normalized.prefix { $0 != "-" })
         return locales.contains(language) ? language : defaultLocale
