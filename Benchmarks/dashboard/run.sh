@@ -52,6 +52,8 @@ if [ ! -f "$DB.done" ]; then
   echo "seeded in $(( $(date +%s) - start )) s" >&2
   touch "$DB.done"
 fi
+# A database cached by an older checkout gets the newer migrations (0006 records what each response counts).
+"$BIN" migrate --database "$DB" "${OPTS[@]}" --log-level error >&2
 FROM=$(sqlite3 "$DB" "SELECT min(day) FROM dashboard_daily WHERE dim = 'all'")
 TO=$(sqlite3 "$DB" "SELECT max(day) FROM dashboard_daily WHERE dim = 'all'")
 TOTAL=$(sqlite3 "$DB" "SELECT count(*) FROM responses")

@@ -91,22 +91,22 @@ public struct AnswerService: Sendable {
                         """), arguments: [hash]
             )
         else { return nil }
+        // Columns by position: GRDB's lookup by name lowercases and compares every column name, which
+        // showed in the profile of this, the hottest read.
         var response: StoredResponse?
-        if let responseID: Int64 = row["rid"] {
+        if let responseID: Int64 = row[15] {
             let factors = try String.fetchAll(
                 try db.cachedStatement(sql: "SELECT factor_id FROM response_factors WHERE response_id = ?"), arguments: [responseID])
             response = StoredResponse(
-                id: responseID, score: row["score"], factors: factors, lostBucket: row["lost_bucket"], lostMinutes: row["lost_minutes"],
-                comment: row["comment"], revision: row["revision"], firstAnsweredAt: row["first_answered_at"], lastChangedAt: row["last_changed_at"]
+                id: responseID, score: row[16], factors: factors, lostBucket: row[17], lostMinutes: row[18],
+                comment: row[19], revision: row[20], firstAnsweredAt: row[21], lastChangedAt: row[22]
             )
         }
         return InvitationState(
-            invitationID: row["id"], surveyID: row["survey"], locale: row["locale"], status: row["status"],
-            expiresAt: row["expires_at"], ticketID: row["ticket_id"], response: response,
+            invitationID: row[0], surveyID: row[1], locale: row[2], status: row[3], expiresAt: row[4], ticketID: row[5], response: response,
             snapshot: .init(
-                source: row["source"], kind: row["kind"], assigneeID: row["assignee_id"], assigneeName: row["assignee_name"],
-                assigneeEmail: row["assignee_email"], group: row["group_name"], service: row["service"],
-                requesterName: row["requester_name"], requesterEmail: row["requester_email"])
+                source: row[6], kind: row[7], assigneeID: row[8], assigneeName: row[9], assigneeEmail: row[10], group: row[11],
+                service: row[12], requesterName: row[13], requesterEmail: row[14])
         )
     }
 

@@ -19,8 +19,9 @@ public struct RollupService: Service {
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                // One transaction of at most 2,000 responses at a time, so submissions are never held up for long.
-                while try await writer.write({ db in try Rollups.fold(db, limit: 2000) }) > 0 {}
+                // At most 500 responses per transaction (a few milliseconds), so submissions waiting for the
+                // single writer are never held up for long.
+                while try await writer.write({ db in try Rollups.fold(db, limit: 500) }) > 0 {}
             } catch {
                 logger.error("roll-up fold failed", metadata: ["error": "\(error)"])
             }

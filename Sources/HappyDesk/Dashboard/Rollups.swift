@@ -71,24 +71,23 @@ public enum Rollups {
         var factors: [Substring]
         var factorText: String
 
+        /// Reads by position: `rollup_counted` and `rollup_response_state` share their column order
+        /// (response_id, day, kind, score, lost_minutes, the seven dimensions, factors).
         init(_ row: Row) {
-            day = row["day"]
-            kind = row["kind"]
-            score = row["score"]
-            lostMinutes = row["lost_minutes"]
+            day = row[1]
+            kind = row[2]
+            score = row[3]
+            lostMinutes = row[4]
             values = [("all", ""), ("kind", kind)]
-            for (dim, column) in Self.columns {
-                if let value: String = row[column] { values.append((dim, value)) }
+            for (offset, dim) in Self.dimensions.enumerated() {
+                if let value: String = row[5 + offset] { values.append((dim, value)) }
             }
-            factorText = row["factors"] ?? ""
+            factorText = row[12] ?? ""
             factors = factorText.split(separator: ",")
         }
 
-        /// Dimension name and column, as in `dashboard_response_dims` (the `lost` dimension is added apart).
-        static let columns = [
-            ("service", "service"), ("group", "group_name"), ("channel", "channel"), ("country", "country"),
-            ("assignee", "assignee"), ("source", "source"), ("reassignments", "reassignments"),
-        ]
+        /// Dimension names in column order, as in `dashboard_response_dims` (`lost` is added apart).
+        static let dimensions = ["service", "group", "channel", "country", "assignee", "source", "reassignments"]
     }
 
     struct DailyKey: Hashable {
