@@ -23,6 +23,11 @@ start_smtp() {  # $1: folder the server saves messages to
   for _ in $(seq 100); do grep -q READY "$WORK/smtp.port" 2>/dev/null && break; sleep 0.1; done
   SMTP_PORT=$(awk '/READY/{print $2}' "$WORK/smtp.port")
 }
+# CPU seconds the receiver (all its worker processes) has used so far.
+smtp_cpu() {
+  for p in $SMTP $(pgrep -P "$SMTP"); do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null; done |
+    awk -v hz="$(getconf CLK_TCK)" '{t += $1} END {printf "%.2f", t / hz}'
+}
 stop_smtp() { pkill -TERM -P $SMTP 2>/dev/null || true; kill $SMTP; wait $SMTP 2>/dev/null || true; SMTP=""; sleep 0.5; }
 
 start_smtp "$WORK/happydesk-mail"
@@ -37,12 +42,14 @@ python3 Benchmarks/delivery/seed_closures.py "$PORT" "$COUNT"
 kill -TERM $SERVER; wait $SERVER 2>/dev/null || true; SERVER=""
 
 TIMEFORMAT="cpu user %U s, sys %S s"
+RECEIVER_CPU_BEFORE=$(smtp_cpu)
 OURS="$( { time "$BIN" outbox send --public-url "https://happy.bench.test"; } 2> "$WORK/cpu.txt")"
 echo "$OURS ($(tail -1 "$WORK/cpu.txt") for the whole process)" >&2
 H_SECONDS=$(echo "$OURS" | sed -n 's/^handled \([0-9]*\) deliveries in \([0-9.]*\) s.*/\2/p')
 H_SENT=$(sqlite3 "$WORK/bench.sqlite" "SELECT count(*) FROM deliveries WHERE status = 'sent'")
 H_RECEIVED=$(ls "$WORK/happydesk-mail" | wc -l)
 H_IDS=$(cat "$WORK"/happydesk-mail/*.eml | grep -ci '^Message-ID:' || true)
+RECEIVER_CPU=$(awk -v a="$(smtp_cpu)" -v b="$RECEIVER_CPU_BEFORE" 'BEGIN{printf "%.2f", a - b}')
 stop_smtp
 
 start_smtp "$WORK/baseline-mail"
@@ -60,4 +67,11 @@ printf "%-58s %8s %9.2f %9s %8s\n" "python smtplib, sequential, one connection (
 printf "%-58s %8s %9.2f %9s %8s\n" "python smtplib, sequential, connection per message" "$N_SENT" "$N_SECONDS" "$N_RATE" "$(awk -v a="$N_RATE" -v b="$B_RATE" 'BEGIN{printf "%.2f", a/b}')"
 printf "%-58s %8s %9.2f %9s %8s\n" "happydesk outbox send (libcurl, $CONCURRENCY reused connections)" "$H_SENT" "$H_SECONDS" "$H_RATE" "$(awk -v a="$H_RATE" -v b="$B_RATE" 'BEGIN{printf "%.2f", a/b}')"
 echo "received by the server from happydesk: $H_RECEIVED messages, $H_IDS Message-IDs (outbox rows sent: $H_SENT)"
+# The receiver's own CPU bounds every sender on this machine: with C cores and r CPU-seconds per message,
+# no sender can exceed C / r emails/s, whatever its concurrency.
+CORES=$(nproc)
+awk -v cpu="$RECEIVER_CPU" -v n="$H_SENT" -v c="$CORES" -v b="$B_RATE" 'BEGIN {
+  per = cpu / n; ceiling = c / per
+  printf "receiver CPU: %.2f ms per message -> at most %.0f emails/s on %d cores even with a free sender (%.2fx the baseline)\n", per * 1000, ceiling, c, ceiling / b }'
+
 [ "$H_SENT" -eq "$COUNT" ] && [ "$H_RECEIVED" -eq "$COUNT" ] || { echo "not every message was delivered" >&2; exit 1; }
