@@ -42,6 +42,17 @@ final class HotPathTests: XCTestCase {
         }
     }
 
+    func testTokensAre256RandomBitsInBase64URL() {
+        let tokens = (0..<2000).map { _ in SurveyToken.generate().value }
+        XCTAssertEqual(Set(tokens).count, tokens.count)
+        XCTAssertTrue(tokens.allSatisfy(SurveyToken.looksValid))
+        // Every base64url character shows up at every position across 2,000 tokens: no fixed bytes.
+        for position in [0, 10, 21, 32, 41] {
+            let seen = Set(tokens.map { Array($0.utf8)[position] })
+            XCTAssertGreaterThan(seen.count, 50, "position \(position)")
+        }
+    }
+
     func testABatchedWriteThatFailsHalfWayLeavesNothingAndSparesItsNeighbours() async throws {
         let directory = try makeTemporaryDirectory()
         let pool = try DatabaseQueue(path: directory.appendingPathComponent("batch.sqlite").path)

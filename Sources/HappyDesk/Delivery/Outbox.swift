@@ -14,7 +14,7 @@ public enum Outbox {
                 INSERT INTO deliveries (invitation_id, purpose, channel, status, sealed_token, payload, due_at, created_at)
                 VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)
                 """
-        ).execute(arguments: [invitationID, purpose, channel, sealedToken, payload, dueAt, now]
+        ).execute(arguments: [invitationID, purpose, channel, sealedToken, payload, SQLiteDate.string(dueAt), SQLiteDate.string(now)]
         )
         return db.lastInsertedRowID
     }

@@ -96,7 +96,7 @@ public struct IntakeService: Sendable {
                 closure.source, closure.ticketID, closure.kind.rawValue, closure.state, closure.requester.email,
                 closure.requester.name, closure.requester.locale, closure.assignee?.id, closure.assignee?.name,
                 closure.assignee?.email, closure.group, closure.service, closure.channel, closure.country,
-                closure.reassignments, closure.closedAt, now,
+                closure.reassignments, SQLiteDate.string(closure.closedAt), SQLiteDate.string(now),
             ]
             )
             let closureID = db.lastInsertedRowID
@@ -110,7 +110,7 @@ public struct IntakeService: Sendable {
             ).execute(arguments: [
                 closureID, survey.id, closure.kind.rawValue, token.hash, locale, closure.requester.email,
                 closure.requester.name, closure.assignee?.id, closure.assignee?.name, closure.assignee?.email,
-                closure.group, closure.service, status, skipReason, now, expiresAt,
+                closure.group, closure.service, status, skipReason, SQLiteDate.string(now), SQLiteDate.string(expiresAt),
             ]
             )
             let invitationID = db.lastInsertedRowID
