@@ -137,9 +137,16 @@ final class DashboardMetricsTests: XCTestCase {
             try db.execute(sql: "DELETE FROM response_factors WHERE response_id = ?", arguments: [id])
             try db.execute(sql: "INSERT INTO response_factors (response_id, factor_id) VALUES (?, 'speed')", arguments: [id])
             try db.execute(sql: "DELETE FROM responses WHERE id = (SELECT min(id) FROM responses)")
+            // A whole closure removed: the cascade takes its invitation, response and factors with it.
+            try db.execute(
+                sql: """
+                    DELETE FROM closures WHERE id = (
+                        SELECT i.closure_id FROM responses r JOIN invitations i ON i.id = r.invitation_id
+                        JOIN response_factors f ON f.response_id = r.id WHERE r.id <> ? ORDER BY r.id DESC LIMIT 1)
+                    """, arguments: [id])
         }
-        XCTAssertEqual(try fixture.pool.read { db in try Rollups.pending(db) }, 2, "the amended and the deleted response wait for a fold")
-        XCTAssertEqual(try Rollups.foldAll(fixture.pool), 2)
+        XCTAssertEqual(try fixture.pool.read { db in try Rollups.pending(db) }, 3, "the amended and the two deleted responses wait for a fold")
+        XCTAssertEqual(try Rollups.foldAll(fixture.pool), 3)
         try fixture.pool.read { db in
             let stored = try Row.fetchAll(
                 db,
