@@ -175,6 +175,19 @@ final class DashboardMetricsTests: XCTestCase {
         }
     }
 
+    func testAReadOnlyDatabaseWithUnfoldedAnswersSaysSoInsteadOfShowingStaleFigures() throws {
+        var fixture = try DashboardFixture()
+        try fixture.add(day: "2026-11-02", score: 9)
+        let readOnly = try AppDatabase.open(path: fixture.path, readOnly: true)
+        let builder = DashboardBuilder(store: DashboardStore(reader: readOnly), catalog: try fixture.catalog)
+        XCTAssertThrowsError(try builder.build(DashboardFilters(from: "2026-11-01", to: "2026-11-30"))) { error in
+            XCTAssertTrue("\(error)".contains("read-only"), "\(error)")
+        }
+        // Once folded (by a writer), the same read-only handle reports without writing.
+        try Rollups.foldAll(fixture.pool)
+        XCTAssertEqual(try builder.build(DashboardFilters(from: "2026-11-01", to: "2026-11-30")).hasData, true)
+    }
+
     func testAnEmptyRangeStillGivesAValidPageSayingThereIsNoData() throws {
         var fixture = try DashboardFixture()
         try fixture.seedNovember()

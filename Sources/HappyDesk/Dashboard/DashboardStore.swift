@@ -16,7 +16,13 @@ public struct DashboardStore: Sendable {
     func refresh() throws {
         guard let writer = reader as? any DatabaseWriter else { return }
         if try reader.read({ db in try Rollups.pending(db) }) == 0 { return }
-        try Rollups.foldAll(writer)
+        do {
+            try Rollups.foldAll(writer)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_READONLY {
+            throw DashboardInputError(
+                "the database is read-only, but answers changed since the last roll-up fold: the report needs write access to bring its figures up to date"
+            )
+        }
     }
 
     /// A tally for one day and key (a dimension value, or a kind).

@@ -69,7 +69,6 @@ public enum Rollups {
         var lostMinutes: Int?
         var values: [(dim: String, value: String)]
         var factors: [Substring]
-        var factorText: String
 
         /// Reads by position: `rollup_counted` and `rollup_response_state` share their column order
         /// (response_id, day, kind, score, lost_minutes, the seven dimensions, factors).
@@ -82,8 +81,7 @@ public enum Rollups {
             for (offset, dim) in Self.dimensions.enumerated() {
                 if let value: String = row[5 + offset] { values.append((dim, value)) }
             }
-            factorText = row[12] ?? ""
-            factors = factorText.split(separator: ",")
+            factors = ((row[12] as String?) ?? "").split(separator: ",")
         }
 
         /// Dimension names in column order, as in `dashboard_response_dims` (`lost` is added apart).
@@ -122,11 +120,13 @@ public enum Rollups {
             let lostAnswered = response.lostMinutes == nil ? 0 : sign
             let lostMinutes = (response.lostMinutes ?? 0) * sign
             func count(_ key: DailyKey) {
-                daily[key, default: DailyDelta()].responses += sign
-                daily[key]!.positive += positive
-                daily[key]!.negative += negative
-                daily[key]!.lostAnswered += lostAnswered
-                daily[key]!.lostMinutes += lostMinutes
+                var delta = daily[key, default: DailyDelta()]
+                delta.responses += sign
+                delta.positive += positive
+                delta.negative += negative
+                delta.lostAnswered += lostAnswered
+                delta.lostMinutes += lostMinutes
+                daily[key] = delta
             }
             let band = ScoreBand(score: response.score).rawValue
             for (dim, value) in response.values {

@@ -123,34 +123,8 @@ public enum MIMEEncoding {
         let t = UTCTime(date)
         let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        let two = { (value: Int) in UTCTime.padded(value, 2) }
         return "\(days[t.weekday]), \(two(t.day)) \(months[t.month - 1]) \(t.year) \(two(t.hour)):\(two(t.minute)):\(two(t.second)) +0000"
-    }
-
-    static func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-}
-
-/// Calendar fields of a UTC instant by plain arithmetic: creating a Foundation `Calendar` or
-/// `DateFormatter` per email costs more than rendering the rest of the message.
-struct UTCTime {
-    var year: Int
-    /// 1–12.
-    var month: Int
-    var day: Int
-    var hour: Int
-    var minute: Int
-    var second: Int
-    /// 0 = Sunday.
-    var weekday: Int
-
-    init(_ date: Date) {
-        let seconds = Int(date.timeIntervalSince1970.rounded(.down))
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let rest = seconds - days * 86_400
-        hour = rest / 3600
-        minute = rest % 3600 / 60
-        second = rest % 60
-        weekday = ((days % 7) + 11) % 7  // 1970-01-01 was a Thursday
-        (year, month, day) = CivilDate.fromDays(days)
     }
 }
 

@@ -178,18 +178,8 @@ public enum ISO8601 {
 
     /// `2026-11-22T09:30:00Z` (UTC, whole seconds), as `ISO8601FormatStyle()` writes it, without its cost.
     public static func format(_ date: Date) -> String {
-        let seconds = Int((date.timeIntervalSince1970).rounded(.down))
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let (year, month, day) = CivilDate.fromDays(days)
-        guard (0...9999).contains(year) else { return plain.format(date) }
-        let time = seconds - days * 86_400
-        var text = ""
-        text.reserveCapacity(20)
-        func two(_ value: Int) { if value < 10 { text += "0" }; text += String(value) }
-        let y = String(year)
-        text += String(repeating: "0", count: 4 - y.count) + y + "-"
-        two(month); text += "-"; two(day); text += "T"
-        two(time / 3600); text += ":"; two(time / 60 % 60); text += ":"; two(time % 60); text += "Z"
-        return text
+        let time = UTCTime(date)
+        guard (0...9999).contains(time.year) else { return plain.format(date) }
+        return time.dateTime(separator: "T") + "Z"
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Calendar arithmetic for UTC dates without `Calendar` or `DateFormatter`, which cost more than the work
 /// around them on hot paths (email headers, dashboard days, demo data).
 enum CivilDate {
@@ -13,5 +15,46 @@ enum CivilDate {
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}
+
+/// Calendar fields of a UTC instant by plain arithmetic: creating a Foundation `Calendar` or
+/// `DateFormatter` per email, per event or per stored timestamp costs more than the work around it.
+struct UTCTime {
+    var year: Int
+    /// 1–12.
+    var month: Int
+    var day: Int
+    var hour: Int
+    var minute: Int
+    var second: Int
+    /// 0 = Sunday.
+    var weekday: Int
+
+    init(_ date: Date) {
+        self.init(seconds: Int(date.timeIntervalSince1970.rounded(.down)))
+    }
+
+    /// From whole seconds since 1970-01-01T00:00:00Z.
+    init(seconds: Int) {
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let rest = seconds - days * 86_400
+        hour = rest / 3600
+        minute = rest % 3600 / 60
+        second = rest % 60
+        weekday = ((days % 7) + 11) % 7  // 1970-01-01 was a Thursday
+        (year, month, day) = CivilDate.fromDays(days)
+    }
+
+    /// `value` in decimal with leading zeros to `width` digits.
+    static func padded(_ value: Int, _ width: Int) -> String {
+        let digits = String(value)
+        return digits.count < width ? String(repeating: "0", count: width - digits.count) + digits : digits
+    }
+
+    /// `2026-11-22<separator>09:30:00`.
+    func dateTime(separator: String) -> String {
+        let p = Self.padded
+        return "\(p(year, 4))-\(p(month, 2))-\(p(day, 2))\(separator)\(p(hour, 2)):\(p(minute, 2)):\(p(second, 2))"
     }
 }
