@@ -1,10 +1,11 @@
 # happydesk: two commands for a new user.
 #   make run    install what is missing, build, migrate and serve on :8080 with the embedded defaults
-#   make test   every test, with real SQLite files, a real SMTP server and a real browser
+#   make test   every test, with real SQLite files, a real SMTP server and a real browser, then a bounded fuzz run
+#   make fuzz   the longer fuzz run against a live server (schemathesis + raw malformed requests)
 SWIFT ?= swift
 RELEASE_BIN := .build/release/happydesk
 
-.PHONY: run test build deps bench bench-stream demo format lint clean
+.PHONY: run test fuzz build deps bench bench-stream demo format lint clean
 
 deps:
 	@scripts/deps.sh
@@ -20,6 +21,13 @@ test:
 	@scripts/deps.sh test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	FUZZ_EXAMPLES=25 FUZZ_RAW=600 scripts/fuzz/run.sh
+
+# make fuzz: a real server on a real socket; schemathesis over docs/openapi.yaml plus the raw fuzzer.
+fuzz:
+	@scripts/deps.sh test
+	$(SWIFT) build --product happydesk
+	scripts/fuzz/run.sh
 
 # make demo: a demo database with 20,000 realistic responses, its dashboard file, a manager token, then the server.
 DEMO_DB ?= data/demo.sqlite

@@ -7,7 +7,7 @@ set -euo pipefail
 want=(libsqlite3-dev libcurl4-openssl-dev pkg-config sqlite3)
 py=()
 case "${1:-}" in
-  test) want+=(chromium chromium-driver openssl); py+=(aiosmtpd websockets selenium) ;;
+  test) want+=(chromium chromium-driver openssl); py+=(aiosmtpd websockets selenium schemathesis) ;;
   bench) want+=(wrk hyperfine time); py+=(aiosmtpd websockets) ;;
 esac
 missing=()

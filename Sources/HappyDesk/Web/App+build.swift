@@ -67,6 +67,15 @@ public func buildRouter(_ server: HappyDeskServer) -> Router<AppRequestContext> 
         Response(status: .ok, headers: Templates.pageHeaders, body: .init(byteBuffer: ByteBuffer(string: Templates.homePage)))
     }
 
+    // This API's OpenAPI 3.1 description, read once at start-up from docs/openapi.yaml.
+    let openAPI = OpenAPIDocument.load()
+    router.get("/openapi.yaml") { _, _ -> Response in
+        guard let openAPI else { throw AppError.notFound("docs/openapi.yaml was not found beside this server") }
+        return Response(
+            status: .ok, headers: [.contentType: "application/yaml; charset=utf-8", .cacheControl: "public, max-age=300"],
+            body: .init(byteBuffer: ByteBuffer(string: openAPI)))
+    }
+
     // Intake: closures in.
     ClosureController(
         intake: server.intake,
