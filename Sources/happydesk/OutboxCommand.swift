@@ -104,7 +104,13 @@ struct OutboxCommand: AsyncParsableCommand {
 
     struct Purge: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Delete sent deliveries (and with --dead, dead ones) older than N days, with their attempts.")
+            abstract: "Delete sent deliveries (and with --dead, dead ones) older than N days, with their attempts.",
+            discussion: """
+                Keeps what later messages still need: the survey row (its sealed link) of every open or answered
+                invitation, which an analyst's reply copies, and the reminder row of an open invitation, so no second
+                reminder is queued. Old attempts of the rows kept are deleted.
+                """
+        )
 
         @OptionGroup var storage: StorageOptions
 
@@ -149,6 +155,7 @@ struct OutboxCommand: AsyncParsableCommand {
                 fail("\(error)")
             }
             defer { dispatcher.shutdown() }
+            await dispatcher.rebindLegacyTokens()
             let start = Date()
             try await dispatcher.applyPolicy()
             let handled = try await dispatcher.drain()
