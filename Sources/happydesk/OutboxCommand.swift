@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HappyDesk
+import ServiceLifecycle
 
 struct OutboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -155,10 +156,15 @@ struct OutboxCommand: AsyncParsableCommand {
                 fail("\(error)")
             }
             defer { dispatcher.shutdown() }
-            await dispatcher.rebindLegacyTokens()
             let start = Date()
-            try await dispatcher.applyPolicy()
-            let handled = try await dispatcher.drain()
+            // SIGTERM/SIGINT stop it gracefully: unfinished rows are released for the next run, not left leased.
+            let sender = OutboxDrainService(dispatcher: dispatcher)
+            let group = ServiceGroup(
+                configuration: ServiceGroupConfiguration(
+                    services: [.init(service: sender, successTerminationBehavior: .gracefullyShutdownGroup)],
+                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+            let handled = sender.handled
             let seconds = Date().timeIntervalSince(start)
             let rate = seconds > 0 ? Double(handled) / seconds : 0
             print("handled \(handled) deliveries in \(String(format: "%.3f", seconds)) s (\(String(format: "%.1f", rate))/s)")

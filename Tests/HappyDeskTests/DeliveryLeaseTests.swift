@@ -113,12 +113,13 @@ final class DeliveryLeaseTests: XCTestCase {
             $0.delivery.webhookSecret = "outbound-secret"
         }
         let (_, sam) = try await harness.server.users.add(name: "Sam Analyst", email: "sam@example.com", role: .analyst, assigneeID: "analyst-7")
-        var token = ""
-        try await buildApplication(harness.server).test(.live) { client in
-            token = try await client.invitation(ticket: "INC-REPLY-HOOK")
+        let token = try await buildApplication(harness.server).test(.live) { client -> String in
+            let token = try await client.invitation(ticket: "INC-REPLY-HOOK")
+            try await harness.deliverAll()
             let responseID = try await client.answer(token, score: 4, comment: "VPN still drops")
             let reply = try await client.post("/api/v1/responses/\(responseID)/replies", json: #"{"text":"We replaced the profile."}"#, token: sam)
             XCTAssertEqual(reply.status, .created, reply.text)
+            return token
         }
 
         try await harness.deliverAll()
@@ -148,14 +149,12 @@ final class DeliveryLeaseTests: XCTestCase {
         let dir = try makeTemporaryDirectory()
         let harness = try DeliveryHarness(directory: dir)
         let (_, sam) = try await harness.server.users.add(name: "Sam Analyst", email: "sam@example.com", role: .analyst, assigneeID: "analyst-7")
-        var answeredToken = ""
-        var responseID: Int64 = 0
         let open = try await harness.invite(ticket: "INC-OPEN")
         let lapsed = try await harness.invite(ticket: "INC-LAPSED")
-        try await buildApplication(harness.server).test(.router) { client in
-            answeredToken = try await client.invitation(ticket: "INC-ANSWERED")
+        let (answeredToken, responseID) = try await buildApplication(harness.server).test(.router) { client -> (String, Int64) in
+            let token = try await client.invitation(ticket: "INC-ANSWERED")
             try await harness.deliverAll()
-            responseID = try await client.answer(answeredToken, score: 6)
+            return (token, try await client.answer(token, score: 6))
         }
         // Four days on: the open invitation gets its reminder; the lapsed one has run out.
         let later = Date().addingTimeInterval(4 * 86_400)
@@ -177,10 +176,12 @@ final class DeliveryLeaseTests: XCTestCase {
         XCTAssertEqual(reminders.count, 1)
 
         // A reply written after the purge still carries the link and threads under the survey.
-        let analyst = try XCTUnwrap(try await harness.server.users.user(token: sam))
+        let found = try await harness.server.users.user(token: sam)
+        let analyst = try XCTUnwrap(found)
         _ = try await harness.server.feedback.reply(by: analyst, responseID: responseID, text: "Thanks, noted")
         try await harness.deliverAll()
-        let replyRow = try XCTUnwrap(try await harness.deliveries().last)
+        let lastRow = try await harness.deliveries().last
+        let replyRow = try XCTUnwrap(lastRow)
         XCTAssertEqual(replyRow["purpose"], "reply")
         XCTAssertEqual(replyRow["status"], "sent", "\(replyRow)")
         let replyFile = "\(harness.server.settings.outboxDirectory)/invitation-3.reply-\(replyRow["id"] as Int64)@happydesk.test.eml"

@@ -242,21 +242,20 @@ final class SecretsTests: XCTestCase {
         let server = try HappyDeskServer.open(settings: makeDeliverySettings(directory: dir), logger: captured.logger())
         let dispatcher = try OutboxDispatcher(server: server)
         let (_, apiToken) = try await server.users.add(name: "Sam Analyst", email: "sam@example.com", role: .analyst, assigneeID: "analyst-7")
-        var surveyToken = ""
-        var responseID: Int64 = 0
-
-        try await buildApplication(server).test(.live) { client in
-            surveyToken = try await client.invitation(ticket: "INC-LOG-1")
+        let (surveyToken, responseID) = try await buildApplication(server).test(.live) { client -> (String, Int64) in
+            let surveyToken = try await client.invitation(ticket: "INC-LOG-1")
+            try await dispatcher.drain()
             let page = try await client.execute(uri: "/s/\(surveyToken)?score=3", method: .get)
             XCTAssertEqual(page.status, .ok)
-            responseID = try await client.answer(surveyToken, score: 3, comment: "slow")
+            let responseID = try await client.answer(surveyToken, score: 3, comment: "slow")
             let unknown = try await client.execute(uri: "/s/\(String(repeating: "A", count: 43))", method: .get)
             XCTAssertEqual(unknown.status, .notFound)
             let me = try await client.get("/api/v1/me", token: apiToken)
             XCTAssertEqual(me.status, .ok, me.text)
+            return (surveyToken, responseID)
         }
-        try await dispatcher.drain()
-        let analyst = try XCTUnwrap(try await server.users.user(token: apiToken))
+        let found = try await server.users.user(token: apiToken)
+        let analyst = try XCTUnwrap(found)
         _ = try await server.feedback.reply(by: analyst, responseID: responseID, text: "Sorry, we are on it")
         try await dispatcher.drain()
 

@@ -58,7 +58,8 @@ extension Outbox {
         guard let leaseID = job.leaseID else { return staleOutcome }
         if result.kind == .cancelled {
             try db.executeCached(
-                sql: "UPDATE deliveries SET status = 'dead', claimed_until = NULL, lease_id = NULL, last_error = ? WHERE id = ? AND status = 'sending' AND lease_id = ?",
+                sql:
+                    "UPDATE deliveries SET status = 'dead', claimed_until = NULL, lease_id = NULL, last_error = ? WHERE id = ? AND status = 'sending' AND lease_id = ?",
                 arguments: ["cancelled: \(result.detail)", job.deliveryID, leaseID]
             )
             return db.changesCount == 1 ? "cancelled" : staleOutcome
@@ -86,7 +87,8 @@ extension Outbox {
             if result.kind == .permanent || attempt >= maxAttempts {
                 outcome = "dead"
                 try db.executeCached(
-                    sql: "UPDATE deliveries SET status = 'dead', attempts = ?, claimed_until = NULL, lease_id = NULL, last_error = ? WHERE id = ? AND status = 'sending' AND lease_id = ?",
+                    sql:
+                        "UPDATE deliveries SET status = 'dead', attempts = ?, claimed_until = NULL, lease_id = NULL, last_error = ? WHERE id = ? AND status = 'sending' AND lease_id = ?",
                     arguments: [attempt, result.detail, job.deliveryID, leaseID]
                 )
                 guard db.changesCount == 1 else { return staleOutcome }

@@ -147,14 +147,18 @@ public final class OutboxDispatcher: Sendable {
             // Rows not started, and sends that outlived the grace period, go back to the queue now rather
             // than after the lease: another sender (or the next start) picks them up at once.
             do {
-                // The blocking write still runs in a cancelled task (the async one would refuse to start).
-                let released = try database.write { db in try Outbox.release(db, leaseID: leaseID) }
+                let released = try release(leaseID: leaseID)
                 if released > 0 { logger.notice("delivery stopping: unsent rows released", metadata: ["released": "\(released)"]) }
             } catch {
                 logger.error("cannot release delivery claims; they are sent after their lease runs out", metadata: ["error": "\(error)"])
             }
         }
         return jobs.count
+    }
+
+    /// A blocking write on purpose: it must still run when the task is cancelled (the async write would not start).
+    private func release(leaseID: String) throws -> Int {
+        try database.write { db in try Outbox.release(db, leaseID: leaseID) }
     }
 
     /// What a round waits for next: a send's outcome, the stop signal, or the end of the shutdown grace.

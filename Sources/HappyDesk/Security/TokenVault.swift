@@ -86,7 +86,8 @@ public struct TokenVault: Sendable {
         }
         let fd = openFile(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw StartupError("secret key file \(path) cannot be read: \(String(cString: strerror(errno))); fix its permissions, it is never replaced")
+            throw StartupError(
+                "secret key file \(path) cannot be read: \(String(cString: strerror(errno))); fix its permissions, it is never replaced")
         }
         defer { close(fd) }
         var data = Data()
