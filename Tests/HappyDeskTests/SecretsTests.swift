@@ -272,6 +272,8 @@ final class SecretsTests: XCTestCase {
         let surveyFile = "\(server.settings.outboxDirectory)/invitation-1.survey@happydesk.test.eml"
         XCTAssertTrue(fileLines[0].contains("file=\(surveyFile)"), fileLines[0])
         XCTAssertTrue(try String(contentsOfFile: surveyFile, encoding: .utf8).contains("/s/\(surveyToken)"), "the file holds the link")
+        let mode = try FileManager.default.attributesOfItem(atPath: surveyFile)[.posixPermissions] as? NSNumber
+        XCTAssertEqual(mode?.intValue, 0o600, "only this account can read the link")
     }
 
     func testRedactedPathsAndText() {
