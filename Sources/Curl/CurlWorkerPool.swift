@@ -22,24 +22,35 @@ public final class CurlWorkerPool: @unchecked Sendable {
     }
 
     /// Runs `body` on a worker with that worker's handle and returns its result.
+    ///
+    /// Cancelling the calling task returns `CancellationError` at once: a job still queued is dropped,
+    /// a transfer already running finishes on its thread (bounded by its own timeouts) and its result is
+    /// discarded. This lets a caller stop waiting at shutdown without killing a thread mid-transfer.
     public func run<T: Sendable>(_ body: @escaping @Sendable (CurlEasy) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            let job: @Sendable (CurlEasy?, CurlError?) -> Void = { handle, setupError in
-                guard let handle else {
-                    continuation.resume(throwing: setupError ?? CurlError(code: 2, message: "no curl handle"))
+        let slot = ResultSlot<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                guard slot.install(continuation) else { return }
+                let job: @Sendable (CurlEasy?, CurlError?) -> Void = { handle, setupError in
+                    guard !slot.isFinished else { return }
+                    guard let handle else {
+                        slot.finish(.failure(setupError ?? CurlError(code: 2, message: "no curl handle")))
+                        return
+                    }
+                    slot.finish(Result { try body(handle) })
+                }
+                condition.lock()
+                if stopped {
+                    condition.unlock()
+                    slot.finish(.failure(CurlError(code: 2, message: "curl worker pool is shut down")))
                     return
                 }
-                continuation.resume(with: Result { try body(handle) })
-            }
-            condition.lock()
-            if stopped {
+                jobs.append(job)
+                condition.signal()
                 condition.unlock()
-                continuation.resume(throwing: CurlError(code: 2, message: "curl worker pool is shut down"))
-                return
             }
-            jobs.append(job)
-            condition.signal()
-            condition.unlock()
+        } onCancel: {
+            slot.finish(.failure(CancellationError()))
         }
     }
 
@@ -70,5 +81,51 @@ public final class CurlWorkerPool: @unchecked Sendable {
             condition.unlock()
             job(handle, setupError)
         }
+    }
+}
+
+/// The one continuation of a `run` call, resumed exactly once: by the worker's result or by cancellation,
+/// whichever comes first.
+private final class ResultSlot<T: Sendable>: @unchecked Sendable {
+    // @unchecked: every field is only touched while `lock` is held.
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<T, any Error>?
+    private var early: Result<T, any Error>?
+    private var finished = false
+
+    /// Stores the continuation; false (and resumed already) when cancellation came first.
+    func install(_ continuation: CheckedContinuation<T, any Error>) -> Bool {
+        lock.lock()
+        if let early {
+            lock.unlock()
+            continuation.resume(with: early)
+            return false
+        }
+        self.continuation = continuation
+        lock.unlock()
+        return true
+    }
+
+    var isFinished: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return finished
+    }
+
+    func finish(_ result: Result<T, any Error>) {
+        lock.lock()
+        guard !finished else {
+            lock.unlock()
+            return
+        }
+        finished = true
+        guard let continuation else {
+            early = result
+            lock.unlock()
+            return
+        }
+        self.continuation = nil
+        lock.unlock()
+        continuation.resume(with: result)
     }
 }

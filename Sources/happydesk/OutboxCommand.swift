@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HappyDesk
+import ServiceLifecycle
 
 struct OutboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -104,7 +105,13 @@ struct OutboxCommand: AsyncParsableCommand {
 
     struct Purge: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Delete sent deliveries (and with --dead, dead ones) older than N days, with their attempts.")
+            abstract: "Delete sent deliveries (and with --dead, dead ones) older than N days, with their attempts.",
+            discussion: """
+                Keeps what later messages still need: the survey row (its sealed link) of every open or answered
+                invitation, which an analyst's reply copies, and the reminder row of an open invitation, so no second
+                reminder is queued. Old attempts of the rows kept are deleted.
+                """
+        )
 
         @OptionGroup var storage: StorageOptions
 
@@ -150,8 +157,14 @@ struct OutboxCommand: AsyncParsableCommand {
             }
             defer { dispatcher.shutdown() }
             let start = Date()
-            try await dispatcher.applyPolicy()
-            let handled = try await dispatcher.drain()
+            // SIGTERM/SIGINT stop it gracefully: unfinished rows are released for the next run, not left leased.
+            let sender = OutboxDrainService(dispatcher: dispatcher)
+            let group = ServiceGroup(
+                configuration: ServiceGroupConfiguration(
+                    services: [.init(service: sender, successTerminationBehavior: .gracefullyShutdownGroup)],
+                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+            let handled = sender.handled
             let seconds = Date().timeIntervalSince(start)
             let rate = seconds > 0 ? Double(handled) / seconds : 0
             print("handled \(handled) deliveries in \(String(format: "%.3f", seconds)) s (\(String(format: "%.1f", rate))/s)")

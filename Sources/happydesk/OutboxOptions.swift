@@ -25,7 +25,8 @@ struct DeliveryOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "STARTTLS on smtp:// URLs: required, opportunistic or off. [env: HAPPYDESK_SMTP_TLS] (default: opportunistic)", valueName: "mode"))
+            "STARTTLS on smtp:// URLs: required, opportunistic or off. [env: HAPPYDESK_SMTP_TLS] (default: required when an SMTP user is set, else opportunistic)",
+            valueName: "mode"))
     var smtpTLS: String?
 
     @Option(
@@ -57,6 +58,12 @@ struct DeliveryOptions: ParsableArguments {
     var deliveryBackoff: Double?
 
     @Option(
+        help: ArgumentHelp(
+            "On shutdown, seconds the sends in flight may take before their rows are released for the next start. [env: HAPPYDESK_DELIVERY_SHUTDOWN_GRACE] (default: 10)",
+            valueName: "seconds"))
+    var deliveryShutdownGrace: Double?
+
+    @Option(
         help: ArgumentHelp("Folder for .eml files when no SMTP URL is set. [env: HAPPYDESK_OUTBOX_DIR] (default: ./data/outbox)", valueName: "dir"))
     var outboxDir: String?
 
@@ -69,12 +76,19 @@ struct DeliveryOptions: ParsableArguments {
         delivery.smtpUser = smtpUser ?? env("HAPPYDESK_SMTP_USER")
         delivery.smtpPassword = smtpPassword ?? env("HAPPYDESK_SMTP_PASSWORD")
         delivery.smtpCAFile = smtpCAFile ?? env("HAPPYDESK_SMTP_CA_FILE")
-        if let tls = smtpTLS ?? env("HAPPYDESK_SMTP_TLS") { delivery.smtpTLS = tls.lowercased() }
+        if let tls = smtpTLS ?? env("HAPPYDESK_SMTP_TLS") {
+            let mode = tls.lowercased()
+            guard ["required", "opportunistic", "off"].contains(mode) else {
+                fail("HAPPYDESK_SMTP_TLS must be required, opportunistic or off, not '\(tls)'")
+            }
+            delivery.smtpTLS = mode
+        }
         delivery.webhookSecret = deliveryWebhookSecret ?? env("HAPPYDESK_DELIVERY_WEBHOOK_SECRET")
         delivery.maxAttempts = number("HAPPYDESK_DELIVERY_MAX_ATTEMPTS", flag: deliveryMaxAttempts, default: delivery.maxAttempts, range: 1...100)
         delivery.concurrency = number("HAPPYDESK_DELIVERY_CONCURRENCY", flag: deliveryConcurrency, default: delivery.concurrency, range: 1...64)
         delivery.timeout = seconds("HAPPYDESK_DELIVERY_TIMEOUT", flag: deliveryTimeout, default: delivery.timeout)
         delivery.backoffBase = seconds("HAPPYDESK_DELIVERY_BACKOFF", flag: deliveryBackoff, default: delivery.backoffBase)
+        delivery.shutdownGrace = seconds("HAPPYDESK_DELIVERY_SHUTDOWN_GRACE", flag: deliveryShutdownGrace, default: delivery.shutdownGrace)
         delivery.connectTimeout = min(delivery.connectTimeout, delivery.timeout)
         settings.delivery = delivery
     }

@@ -7,8 +7,8 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Migrate the database, then serve the API, the survey pages and the background services.",
         discussion: """
-            With no SMTP server or webhook configured, survey links are printed to the log and each message
-            is written as a .eml file under ./data/outbox/, so the whole loop can be tried at once.
+            With no SMTP server or webhook configured, each message is written as a .eml file under ./data/outbox/
+            and the log names the file that holds the survey link, so the whole loop can be tried at once.
             """
     )
 

@@ -83,4 +83,16 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(bad.status, 1)
         XCTAssertTrue(bad.err.contains("role must be analyst, manager or admin"))
     }
+
+    func testSMTPTLSHelpStatesTheAUTHRuleAndABadModeIsAOneLineError() throws {
+        let help = try run(["serve", "--help"])
+        let words = help.out.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        XCTAssertTrue(words.contains("(default: required when an SMTP user is set, else opportunistic)"), help.out)
+        let dir = try makeTemporaryDirectory()
+        let bad = try run(
+            ["outbox", "send", "--database", dir.appendingPathComponent("h.sqlite").path], environment: ["HAPPYDESK_SMTP_TLS": "maybe"])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.err.contains("HAPPYDESK_SMTP_TLS must be required, opportunistic or off, not 'maybe'"), bad.err)
+        XCTAssertEqual(bad.err.split(separator: "\n").count, 1, "one line")
+    }
 }

@@ -55,7 +55,7 @@ final class DeliveryOutageTests: XCTestCase {
         let invitation = try await harness.invite(ticket: "INC-CRASH-1")
 
         // A sender claims the row and dies before recording anything.
-        let claimed = try await harness.server.database.write { db in try Outbox.claim(db, now: Date(), lease: 60, limit: 10) }
+        let claimed = try await harness.server.database.write { db in try Outbox.claim(db, leaseID: "died", now: Date(), lease: 60, limit: 10) }
         XCTAssertEqual(claimed.count, 1)
         let whileLeased = try await harness.dispatcher.runOnce()
         XCTAssertEqual(whileLeased, 0, "a leased row is not sent twice at once")

@@ -4,7 +4,7 @@
 Prints "READY <port>" once listening. Every request is appended as a JSON line to --log
 (method, path, headers, body) before it is answered. The path chooses the answer:
   /ok… → 200   /fail… → 500   /gone… → 410   /redirect… → 302 to /ok   /slow… → sleeps 5 s, then 200
-  /big… → 200 with a 1 MB body
+  /big… → 200 with a 1 MB body   /echo… → 500 quoting the survey link back (as careless receivers do)
 """
 import argparse
 import json
@@ -42,6 +42,12 @@ class Handler(BaseHTTPRequestHandler):
             status, payload, extra = 302, b"", {"Location": "/ok"}
         elif path.startswith("/slow"):
             time.sleep(5)
+        elif path.startswith("/echo"):
+            try:
+                link = json.loads(body).get("survey_url", "")
+            except ValueError:
+                link = ""
+            status, payload = 500, json.dumps({"error": "cannot post %s, try later" % link}).encode()
         elif path.startswith("/big"):
             payload = b"x" * 1_000_000
         self.send_response(status)

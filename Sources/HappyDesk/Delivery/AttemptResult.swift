@@ -40,12 +40,17 @@ public struct AttemptResult: Sendable, Equatable {
     /// Transport failures of a webhook POST are always worth retrying unless the URL itself is bad.
     public static func httpFailure(_ error: CurlError) -> AttemptResult {
         AttemptResult(
-            kind: error.isPermanent ? .permanent : .transient, statusCode: error.responseCode, curlCode: error.code, detail: error.description)
+            kind: error.isPermanent ? .permanent : .transient, statusCode: error.responseCode, curlCode: error.code,
+            detail: Redaction.text(error.description))
     }
 
     /// 2xx is delivered; 408, 425, 429 and 5xx are retried; other statuses (incl. redirects, which are never followed) are final.
+    ///
+    /// The receiver's reply is stored (in `last_error` and the attempt) with survey tokens and anything
+    /// token-shaped redacted: receivers often echo the request body, and that body carries the survey link.
     public static func httpStatus(_ status: Int, body: String) -> AttemptResult {
-        let snippet = body.count > 200 ? String(body.prefix(200)) + "…" : body
+        let redacted = Redaction.text(body)
+        let snippet = redacted.count > 200 ? String(redacted.prefix(200)) + "…" : redacted
         let detail = snippet.isEmpty ? "HTTP \(status)" : "HTTP \(status): \(MIMEEncoding.singleLine(snippet))"
         switch status {
         case 200...299: return .sent(status: status, detail)

@@ -8,7 +8,11 @@ public struct DeliveryJob: Sendable {
     public var purpose: String
     public var channel: String
     public var sealedToken: Data?
+    /// The invitation's SHA-256 token hash: an opened token must match it to be used.
+    public var tokenHash: Data?
     public var payload: String?
+    /// The claim this sender holds; its result is recorded only while the row still carries it.
+    public var leaseID: String?
     /// Attempts already recorded before this one.
     public var attempts: Int
     public var invitationStatus: String
@@ -27,8 +31,10 @@ public struct DeliveryJob: Sendable {
         purpose = row["purpose"]
         channel = row["channel"]
         sealedToken = row["sealed_token"]
+        tokenHash = row["token_hash"]
         payload = row["payload"]
         attempts = row["attempts"]
+        leaseID = row["lease_id"]
         invitationStatus = row["invitation_status"]
         surveyID = row["survey"]
         locale = row["locale"]
@@ -41,8 +47,8 @@ public struct DeliveryJob: Sendable {
     }
 
     static let selectSQL = """
-        SELECT d.id, d.invitation_id, d.purpose, d.channel, d.sealed_token, d.payload, d.attempts,
-               i.status AS invitation_status, i.survey, i.locale, i.requester_email, i.requester_name, i.assignee_name,
+        SELECT d.id, d.invitation_id, d.purpose, d.channel, d.sealed_token, d.payload, d.attempts, d.lease_id,
+               i.status AS invitation_status, i.token_hash, i.survey, i.locale, i.requester_email, i.requester_name, i.assignee_name,
                i.expires_at, c.ticket_id, c.source
         FROM deliveries d JOIN invitations i ON i.id = d.invitation_id JOIN closures c ON c.id = i.closure_id
         """

@@ -3,7 +3,9 @@ import Logging
 import ServiceLifecycle
 
 /// The background sender started by `happydesk serve`: runs outbox rounds until graceful shutdown
-/// (SIGTERM/SIGINT), then lets the sends in flight finish and stops the curl threads.
+/// (SIGTERM/SIGINT). Then it claims nothing more, gives the sends in flight `shutdownGrace` seconds
+/// (`HAPPYDESK_DELIVERY_SHUTDOWN_GRACE`, default 10), releases every row it still holds back to `pending`
+/// (no waiting for the lease), and stops the curl threads.
 public struct DeliveryService: Service {
     public let dispatcher: OutboxDispatcher
     public let logger: Logger
@@ -24,8 +26,19 @@ public struct DeliveryService: Service {
             ]
         )
         defer { dispatcher.shutdown() }
+        try await withTaskCancellationOrGracefulShutdownHandler {
+            try await rounds()
+        } onCancelOrGracefulShutdown: {
+            dispatcher.stopSending()
+        }
+        logger.info("delivery service stopped")
+    }
+
+    private func rounds() async throws {
+        let delivery = dispatcher.settings.delivery
+        await dispatcher.rebindLegacyTokens()
         var lastPolicy = Date.distantPast
-        // A round in progress finishes (its sends are short and bounded by timeouts); only the wait between rounds is cut short.
+        // A round in progress is cut short by `stopSending()`; the wait between rounds ends at once too.
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 if Date().timeIntervalSince(lastPolicy) >= delivery.policyInterval {
@@ -38,7 +51,6 @@ public struct DeliveryService: Service {
             }
             try? await gracefulShutdownSleep(seconds: delivery.pollInterval)
         }
-        logger.info("delivery service stopped")
     }
 
     private func gracefulShutdownSleep(seconds: Double) async throws {

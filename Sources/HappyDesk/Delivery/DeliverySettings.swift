@@ -9,8 +9,8 @@ public struct DeliverySettings: Sendable {
     public var smtpPassword: String?
     /// PEM file of CAs to trust for the SMTP server (and HTTPS webhooks) instead of the system store.
     public var smtpCAFile: String?
-    /// `required`, `opportunistic` or `off`; ignored for `smtps://`.
-    public var smtpTLS = "opportunistic"
+    /// `required`, `opportunistic` or `off`; ignored for `smtps://`. nil means the default of `smtpTLSMode`.
+    public var smtpTLS: String?
     /// Signs outgoing webhooks; falls back to `Settings.webhookSecret`.
     public var webhookSecret: String?
     /// Attempts before a row is dead-lettered.
@@ -26,8 +26,18 @@ public struct DeliverySettings: Sendable {
     public var pollInterval: Double = 1
     /// How often invitations are expired and reminders queued.
     public var policyInterval: Double = 60
+    /// On graceful shutdown, how long sends already in flight may take to finish; the rest are released.
+    public var shutdownGrace: Double = 10
     /// Rows claimed per round.
     public var batchSize = 256
 
     public init() {}
+
+    /// The STARTTLS mode in force: an explicit `smtpTLS` wins; otherwise `required` when an SMTP user is set
+    /// (AUTH must never send the password in clear because a server or a man in the middle left out
+    /// STARTTLS), else `opportunistic`.
+    public var smtpTLSMode: String {
+        if let smtpTLS { return smtpTLS }
+        return smtpUser?.isEmpty == false ? "required" : "opportunistic"
+    }
 }

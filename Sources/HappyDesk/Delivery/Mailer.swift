@@ -52,6 +52,8 @@ public struct FileMailer: Mailer {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             try Data(message.render()).write(to: url, options: .atomic)
+            // The file holds the survey link, a secret: readable by this account only.
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
             return .sent(status: nil, "written to \(url.path)")
         } catch {
             return AttemptResult(kind: .transient, statusCode: nil, curlCode: nil, detail: "cannot write \(url.path): \(error.localizedDescription)")

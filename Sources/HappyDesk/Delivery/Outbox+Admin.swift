@@ -133,7 +133,8 @@ extension Outbox {
         }
         let invitationIDs = try Int64.fetchAll(
             db,
-            sql: "UPDATE deliveries SET status = 'pending', attempts = 0, due_at = ?, claimed_until = NULL WHERE \(filter) RETURNING invitation_id",
+            sql:
+                "UPDATE deliveries SET status = 'pending', attempts = 0, due_at = ?, claimed_until = NULL, lease_id = NULL WHERE \(filter) RETURNING invitation_id",
             arguments: arguments
         )
         for id in Set(invitationIDs) {
@@ -142,15 +143,33 @@ extension Outbox {
         return invitationIDs.count
     }
 
-    /// Deletes sent rows (and with `includeDead`, dead rows) older than `olderThan`, with their attempts.
+    /// Deletes sent rows (and with `includeDead`, dead rows) older than `olderThan`, with their attempts,
+    /// except rows something later still reads:
+    /// - an invitation's `survey` row while the invitation is pending, sent or answered: it holds the sealed
+    ///   token that a later analyst reply copies (its link) and a reminder copies;
+    /// - its `reminder` row while the invitation is pending or sent: without it the policy would queue a
+    ///   second reminder.
+    /// Threading needs no row (`In-Reply-To` is derived from the invitation id). Old attempts of kept
+    /// rows are still deleted. Returns the number of outbox rows deleted.
     public static func purge(_ db: Database, olderThan: Date, includeDead: Bool) throws -> Int {
         try db.execute(
             sql: """
                 DELETE FROM deliveries
-                WHERE (status = 'sent' AND sent_at <= ?1) OR (?2 AND status = 'dead' AND created_at <= ?1)
+                WHERE ((status = 'sent' AND sent_at <= ?1) OR (?2 AND status = 'dead' AND created_at <= ?1))
+                  AND NOT (purpose IN ('survey', 'reminder') AND EXISTS (
+                      SELECT 1 FROM invitations i WHERE i.id = deliveries.invitation_id
+                        AND (i.status IN ('pending', 'sent') OR (deliveries.purpose = 'survey' AND i.status = 'answered'))))
                 """,
             arguments: [olderThan, includeDead]
         )
-        return db.changesCount
+        let removed = db.changesCount
+        try db.execute(
+            sql: """
+                DELETE FROM delivery_attempts WHERE finished_at <= ?1 AND delivery_id IN (
+                    SELECT id FROM deliveries WHERE (status = 'sent' AND sent_at <= ?1) OR (?2 AND status = 'dead' AND created_at <= ?1))
+                """,
+            arguments: [olderThan, includeDead]
+        )
+        return removed
     }
 }

@@ -24,8 +24,12 @@ extension OutboxDispatcher {
         }
     }
 
+    /// The clear link of the row's invitation, or nil when the sealed token cannot be opened for this
+    /// invitation: sealed for another one (the box is bound to its invitation id), or, for a box from
+    /// before binding, a token that does not hash to this invitation's token hash.
     func surveyURL(_ job: DeliveryJob) -> String? {
-        guard let sealed = job.sealedToken, let token = try? vault.open(sealed) else { return nil }
+        guard let sealed = job.sealedToken, let token = try? vault.open(sealed, invitationID: job.invitationID) else { return nil }
+        if let expected = job.tokenHash, token.hash != expected { return nil }
         return settings.surveyURL(token: token)
     }
 
@@ -81,12 +85,12 @@ extension OutboxDispatcher {
         }
         if job.channel == "file" {
             let result = await files.send(message)
-            if result.kind == .sent, let url = surveyURL(job) {
+            if result.kind == .sent {
+                // The file holds the link; the log only says where, so the link stays out of log collectors.
                 logger.info(
-                    "no SMTP server configured: message written to the outbox folder",
+                    "no SMTP server configured: message with the survey link written to the outbox folder",
                     metadata: [
                         "invitation": "\(job.invitationID)", "purpose": "\(job.purpose)", "file": "\(files.fileURL(for: message).path)",
-                        "survey_url": "\(url)",
                     ]
                 )
             }

@@ -19,6 +19,8 @@ public final class OutboxDispatcher: Sendable {
     let webhooks: WebhookSender
     let from: MailAddress
     let backoff: Backoff
+    /// Tripped by `stopSending()` at graceful shutdown.
+    let stopLatch = StopLatch()
 
     public init(database: any DatabaseWriter, batcher: WriteBatcher, catalog: SurveyCatalog, vault: TokenVault, settings: Settings, logger: Logger)
         throws
@@ -29,8 +31,8 @@ public final class OutboxDispatcher: Sendable {
         } catch {
             throw DeliveryConfigurationError("HAPPYDESK_SMTP_FROM: \(error)")
         }
-        guard let tls = SMTPConfiguration.TLSMode(rawValue: delivery.smtpTLS) else {
-            throw DeliveryConfigurationError("HAPPYDESK_SMTP_TLS must be required, opportunistic or off, not '\(delivery.smtpTLS)'")
+        guard let tls = SMTPConfiguration.TLSMode(rawValue: delivery.smtpTLSMode) else {
+            throw DeliveryConfigurationError("HAPPYDESK_SMTP_TLS must be required, opportunistic or off, not '\(delivery.smtpTLSMode)'")
         }
         guard delivery.maxAttempts >= 1, delivery.concurrency >= 1 else {
             throw DeliveryConfigurationError("delivery max attempts and concurrency must be at least 1")
@@ -74,7 +76,46 @@ public final class OutboxDispatcher: Sendable {
     /// Ends the sending threads once queued sends finish.
     public func shutdown() { pool.shutdown() }
 
+    /// Graceful shutdown: no more claims; a round in progress starts no further sends, gives the sends in
+    /// flight `shutdownGrace` seconds, then releases every row it still holds back to `pending`.
+    public func stopSending() { stopLatch.trip() }
+
     deinit { pool.shutdown() }
+
+    /// Rewrites outbox tokens sealed before boxes were bound to their invitation (no `hdv2` prefix) as bound
+    /// boxes, so rows queued by an older version are delivered and, from now on, cannot be moved to another
+    /// invitation. A box whose token does not hash to its invitation's token (moved already) is left alone
+    /// and never delivered. Runs once when the sender starts.
+    public func rebindLegacyTokens() async {
+        let vault = vault
+        do {
+            let rebound = try await batcher.write { db -> Int in
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT d.id, d.invitation_id, d.sealed_token, i.token_hash FROM deliveries d JOIN invitations i ON i.id = d.invitation_id
+                        WHERE d.sealed_token IS NOT NULL AND substr(d.sealed_token, 1, 4) != ?
+                        """,
+                    arguments: [TokenVault.boundPrefix]
+                )
+                var count = 0
+                for row in rows {
+                    let invitationID: Int64 = row["invitation_id"]
+                    let expected: Data? = row["token_hash"]
+                    guard let sealed: Data = row["sealed_token"], let token = try? vault.openLegacy(sealed), token.hash == expected else { continue }
+                    try db.execute(
+                        sql: "UPDATE deliveries SET sealed_token = ? WHERE id = ?",
+                        arguments: [try vault.seal(token, invitationID: invitationID), row["id"] as Int64]
+                    )
+                    count += 1
+                }
+                return count
+            }
+            if rebound > 0 { logger.info("outbox tokens bound to their invitation", metadata: ["rows": "\(rebound)"]) }
+        } catch {
+            logger.error("cannot rebind legacy outbox tokens; they stay readable", metadata: ["error": "\(error)"])
+        }
+    }
 
     /// Expires invitations and queues due reminders; returns (expired, reminders queued).
     @discardableResult
@@ -90,36 +131,99 @@ public final class OutboxDispatcher: Sendable {
     }
 
     /// Claims up to one batch of due rows and sends them all, `concurrency` at a time.
-    /// Returns how many rows were handled (0 when nothing was due).
+    /// Returns how many rows were handled (0 when nothing was due, or after `stopSending()`).
     @discardableResult
     public func runOnce(now: Date = Date()) async throws -> Int {
+        guard !stopLatch.isTripped else { return 0 }
         let delivery = settings.delivery
         let limit = delivery.batchSize
         // Long enough for the whole batch to pass through the pool even if every send times out.
         let lease = Double(limit / max(1, delivery.concurrency) + 1) * (delivery.timeout + delivery.connectTimeout) + 30
-        let jobs = try await batcher.write { db in try Outbox.claim(db, now: now, lease: lease, limit: limit) }
+        let leaseID = Outbox.newLeaseID()
+        let jobs = try await batcher.write { db in try Outbox.claim(db, leaseID: leaseID, now: now, lease: lease, limit: limit) }
         guard !jobs.isEmpty else { return 0 }
-        // Results are recorded in groups, one transaction (and one fsync) per group instead of per message;
-        // a crash before a group is recorded only means those rows are sent again after their lease.
-        await withTaskGroup(of: Finished.self) { group in
-            for job in jobs {
-                group.addTask {
-                    let started = Date()
-                    let result = await self.deliver(job, now: started)
-                    return Finished(job: job, result: result, startedAt: started, finishedAt: Date())
-                }
+        let stopped = await send(jobs)
+        if stopped || Task.isCancelled {
+            // Rows not started, and sends that outlived the grace period, go back to the queue now rather
+            // than after the lease: another sender (or the next start) picks them up at once.
+            do {
+                let released = try release(leaseID: leaseID)
+                if released > 0 { logger.notice("delivery stopping: unsent rows released", metadata: ["released": "\(released)"]) }
+            } catch {
+                logger.error("cannot release delivery claims; they are sent after their lease runs out", metadata: ["error": "\(error)"])
             }
+        }
+        return jobs.count
+    }
+
+    /// A blocking write on purpose: it must still run when the task is cancelled (the async write would not start).
+    private func release(leaseID: String) throws -> Int {
+        try database.write { db in try Outbox.release(db, leaseID: leaseID) }
+    }
+
+    /// What a round waits for next: a send's outcome, the stop signal, or the end of the shutdown grace.
+    private enum RoundEvent: Sendable {
+        case finished(Finished)
+        case stopping
+        case graceOver
+    }
+
+    /// Sends the claimed rows, at most `concurrency` in flight, recording results in groups; returns true
+    /// when the round was cut short by `stopSending()` (some rows may be unsent and still claimed).
+    private func send(_ jobs: [DeliveryJob]) async -> Bool {
+        let concurrency = max(1, settings.delivery.concurrency)
+        let grace = settings.delivery.shutdownGrace
+        let latch = stopLatch
+        return await withTaskGroup(of: RoundEvent.self) { group in
+            group.addTask {
+                await latch.wait()
+                return .stopping
+            }
+            var next = jobs.startIndex
+            var inFlight = 0
+            var stopping = false
             var done: [Finished] = []
-            for await finished in group {
-                done.append(finished)
-                if done.count >= 32 {
-                    await record(done)
-                    done.removeAll(keepingCapacity: true)
+            while true {
+                while !stopping && inFlight < concurrency && next < jobs.endIndex {
+                    let job = jobs[next]
+                    next += 1
+                    inFlight += 1
+                    group.addTask {
+                        let started = Date()
+                        let result = await self.deliver(job, now: started)
+                        // A send cut off at the end of the shutdown grace has no result worth recording.
+                        return .finished(Finished(job: job, result: result, startedAt: started, finishedAt: Date(), interrupted: Task.isCancelled))
+                    }
+                }
+                if inFlight == 0 && (stopping || next == jobs.endIndex) { break }
+                guard let event = await group.next() else { break }
+                switch event {
+                case .finished(let finished):
+                    inFlight -= 1
+                    guard !finished.interrupted else { continue }
+                    done.append(finished)
+                    // Results are recorded in groups, one transaction (and one fsync) per group instead of per
+                    // message; a crash before a group is recorded only means those rows are sent again after their lease.
+                    if done.count >= 32 {
+                        await record(done)
+                        done.removeAll(keepingCapacity: true)
+                    }
+                case .stopping:
+                    guard !stopping, next < jobs.endIndex || inFlight > 0 else { continue }
+                    stopping = true
+                    group.addTask {
+                        try? await Task.sleep(for: .milliseconds(Int(grace * 1000)))
+                        return .graceOver
+                    }
+                case .graceOver:
+                    // Cancelling a send returns it at once (CurlWorkerPool.run); its transfer ends on its own thread.
+                    group.cancelAll()
                 }
             }
             if !done.isEmpty { await record(done) }
+            group.cancelAll()
+            return stopping
         }
-        return jobs.count
     }
 
     /// Runs rounds until nothing is due; for tests, the benchmark and `outbox send`.
@@ -139,6 +243,8 @@ public final class OutboxDispatcher: Sendable {
         var result: AttemptResult
         var startedAt: Date
         var finishedAt: Date
+        /// Cut off by shutdown before it finished: not recorded, the row is released instead.
+        var interrupted = false
     }
 
     func record(_ finished: [Finished]) async {
@@ -164,6 +270,7 @@ public final class OutboxDispatcher: Sendable {
                 }
                 switch outcome {
                 case "sent", "cancelled": logger.debug("delivery attempt", metadata: metadata())
+                case Outbox.staleOutcome: logger.notice("delivery result dropped: the row's lease passed to another sender", metadata: metadata())
                 case "retry": logger.notice("delivery failed, will retry", metadata: metadata())
                 default: logger.warning("delivery dead-lettered", metadata: metadata())
                 }

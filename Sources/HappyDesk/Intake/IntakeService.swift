@@ -54,12 +54,12 @@ public struct IntakeService: Sendable {
                 skipReason: "source '\(closure.source)' triggers surveys on '\(trigger)', this closure is '\(closure.state)'")
         }
         let token = SurveyToken.generate()
-        let sealed = try vault.seal(token)
         let sampled = sample(policy.samplePercent)
         let channel = settings.surveyChannel
         let locale = survey.resolveLocale(closure.requester.locale)
         let expiresAt = now.addingTimeInterval(TimeInterval(policy.expiryDays) * 86_400)
 
+        let vault = vault
         let result = try await batcher.write { db -> IntakeResult in
             if let row = try Row.fetchOne(
                 try db.cachedStatement(
@@ -116,6 +116,7 @@ public struct IntakeService: Sendable {
             let invitationID = db.lastInsertedRowID
             if skipReason == nil {
                 let due = now.addingTimeInterval(TimeInterval(policy.delayMinutes) * 60)
+                let sealed = try vault.seal(token, invitationID: invitationID)
                 try Outbox.enqueue(db, invitationID: invitationID, purpose: "survey", channel: channel, sealedToken: sealed, dueAt: due, now: now)
             }
             return IntakeResult(
@@ -124,14 +125,13 @@ public struct IntakeService: Sendable {
             )
         }
         if result.outcome == .created {
-            if let url = result.surveyURL {
-                var metadata: Logger.Metadata = [
+            if result.surveyURL != nil {
+                let metadata: Logger.Metadata = [
                     "invitation": "\(result.invitationID ?? 0)", "ticket": "\(closure.ticketID)", "source": "\(closure.source)",
                 ]
-                // With no delivery channel configured the log is how a new user finds the link; otherwise
-                // the link is a secret that belongs only in the requester's message.
-                if settings.surveyChannel == "file" { metadata["url"] = "\(url)" }
-                logger.info("survey link created", metadata: metadata)
+                // The link is a secret that belongs only in the requester's message; with no delivery channel
+                // configured the dispatcher logs the name of the `.eml` file that holds it.
+                logger.info("survey invitation created", metadata: metadata)
             } else {
                 logger.info("closure skipped", metadata: ["ticket": "\(closure.ticketID)", "reason": "\(result.skipReason ?? "")"])
             }

@@ -18,12 +18,9 @@ public struct FeedbackActions: Sendable {
         self.publisher = publisher
     }
 
-    /// The outbox channel for replies: email when SMTP is configured, else a `.eml` file (a chat
-    /// webhook has no thread to answer into).
-    var replyChannel: String {
-        let channel = settings.surveyChannel
-        return channel == "webhook" ? "file" : channel
-    }
+    /// The outbox channel for replies: the one surveys go out on, so a reply reaches the requester the
+    /// same way (on `webhook` it is posted as `{"type": "survey.reply", …}`, see docs/delivery.md).
+    var replyChannel: String { Outbox.defaultChannel(settings: settings) }
 
     /// An analyst's (or manager's) reply: saved to the thread, queued as an email to the requester.
     public func reply(by user: AuthenticatedUser, responseID: Int64, text: String?, now: Date = Date()) async throws -> ActionResult {

@@ -57,7 +57,7 @@ public struct HappyDeskServer: Sendable {
 public func buildRouter(_ server: HappyDeskServer) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.middlewares.add(ErrorMiddleware())
-    router.middlewares.add(LogRequestsMiddleware(.debug))
+    router.middlewares.add(RedactedRequestLog(.debug))
 
     router.get("/healthz") { _, _ -> Response in
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))

@@ -75,7 +75,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPResponseError {
             throw error
         } catch {
-            context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
+            context.logger.error(
+                "unhandled error", metadata: ["error": "\(Redaction.text(String(reflecting: error)))", "path": "\(Redaction.path(request.uri.path))"])
             throw AppError(.internalServerError, code: "internal", "something went wrong on our side; it has been logged")
         }
     }
