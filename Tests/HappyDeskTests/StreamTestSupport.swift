@@ -56,6 +56,9 @@ final class StreamProbe: Sendable {
         return probe
     }
 
+    /// Every text frame exactly as it arrived, for searching what a client was sent.
+    var texts: [String] { received.withLock { $0 } }
+
     var frames: [[String: Any]] {
         received.withLock { $0 }.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
     }

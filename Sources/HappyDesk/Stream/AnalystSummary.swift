@@ -26,17 +26,19 @@ public struct AnalystSummary: Encodable, Sendable {
         var count: Int
     }
 
+    /// `ticket_id` is left out for anonymous surveys (`Anonymity`).
     public struct Kudos: Encodable, Sendable {
         var response_id: Int64
-        var ticket_id: String
+        var ticket_id: String?
         var from_name: String
         var text: String
         var created_at: Date
     }
 
+    /// `ticket_id` is left out for anonymous surveys (`Anonymity`).
     public struct Thanks: Encodable, Sendable {
         var response_id: Int64
-        var ticket_id: String
+        var ticket_id: String?
         var score: Int
         var comment: String
         var at: Date
@@ -60,6 +62,7 @@ public struct AnalystSummary: Encodable, Sendable {
         let start = now.addingTimeInterval(-30 * day)
         let before = now.addingTimeInterval(-60 * day)
         let visible = user.visibilitySQL
+        let anonymity = Anonymity(catalog: catalog)
         return try await reader.read { db in
             func period(_ from: Date, _ to: Date) throws -> Period {
                 var arguments: StatementArguments = [from, to]
@@ -105,26 +108,32 @@ public struct AnalystSummary: Encodable, Sendable {
             let kudos = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT k.response_id, c.ticket_id, k.from_name, k.text, k.created_at FROM kudos k
+                    SELECT k.response_id, c.ticket_id, i.survey, k.from_name, k.text, k.created_at FROM kudos k
                     JOIN responses r ON r.id = k.response_id JOIN invitations i ON i.id = r.invitation_id JOIN closures c ON c.id = i.closure_id
                     WHERE \(visible.sql) ORDER BY k.id DESC LIMIT 20
                     """,
                 arguments: listArguments
             ).map {
                 Kudos(
-                    response_id: $0["response_id"], ticket_id: $0["ticket_id"], from_name: $0["from_name"], text: $0["text"],
+                    response_id: $0["response_id"], ticket_id: anonymity.ticketID($0["ticket_id"], surveyID: $0["survey"]),
+                    from_name: $0["from_name"],
+                    text: $0["text"],
                     created_at: $0["created_at"])
             }
             let thanks = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT r.id, c.ticket_id, r.score, r.comment, r.last_changed_at FROM responses r
+                    SELECT r.id, c.ticket_id, i.survey, r.score, r.comment, r.last_changed_at FROM responses r
                     JOIN invitations i ON i.id = r.invitation_id JOIN closures c ON c.id = i.closure_id
                     WHERE r.score >= 9 AND r.comment IS NOT NULL AND r.comment != '' AND \(visible.sql)
                     ORDER BY r.last_changed_at DESC LIMIT 20
                     """,
                 arguments: listArguments
-            ).map { Thanks(response_id: $0["id"], ticket_id: $0["ticket_id"], score: $0["score"], comment: $0["comment"], at: $0["last_changed_at"]) }
+            ).map {
+                Thanks(
+                    response_id: $0["id"], ticket_id: anonymity.ticketID($0["ticket_id"], surveyID: $0["survey"]), score: $0["score"],
+                    comment: $0["comment"], at: $0["last_changed_at"])
+            }
             return AnalystSummary(
                 user: User(id: user.id, name: user.name, email: user.email, role: user.role.rawValue),
                 last_30_days: try period(start, now), previous_30_days: try period(before, start),

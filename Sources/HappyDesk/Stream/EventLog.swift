@@ -11,6 +11,9 @@ public struct StoredEvent: Sendable, Equatable, Codable {
     /// The event body as JSON text.
     public var payload: String
     public var createdAt: Date
+    /// The survey of the event's invitation, for the anonymity rule. Not a column of `events`: set by the
+    /// writer, or joined from `invitations` when read (see `Anonymity`).
+    public var surveyID: String? = nil
 }
 
 /// Appends events inside the caller's transaction, so an event exists exactly when its change does.
@@ -18,19 +21,21 @@ public enum EventLog {
     @discardableResult
     public static func append(
         _ db: Database, type: String, responseID: Int64?, invitationID: Int64?, assigneeID: String?,
-        payload: some Encodable, at now: Date
+        payload: some Encodable, at now: Date, surveyID: String? = nil
     ) throws -> StoredEvent {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
         let json = String(decoding: try encoder.encode(payload), as: UTF8.self)
-        return try append(db, type: type, responseID: responseID, invitationID: invitationID, assigneeID: assigneeID, json: json, at: now)
+        return try append(
+            db, type: type, responseID: responseID, invitationID: invitationID, assigneeID: assigneeID, json: json, at: now, surveyID: surveyID)
     }
 
     /// Appends an event whose body is already JSON text.
     @discardableResult
     public static func append(
-        _ db: Database, type: String, responseID: Int64?, invitationID: Int64?, assigneeID: String?, json: String, at now: Date
+        _ db: Database, type: String, responseID: Int64?, invitationID: Int64?, assigneeID: String?, json: String, at now: Date,
+        surveyID: String? = nil
     ) throws -> StoredEvent {
         try db.cachedStatement(
             sql: "INSERT INTO events (type, response_id, invitation_id, assignee_id, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)"
@@ -38,7 +43,7 @@ public enum EventLog {
         )
         return StoredEvent(
             id: db.lastInsertedRowID, type: type, responseID: responseID, invitationID: invitationID,
-            assigneeID: assigneeID, payload: json, createdAt: now
+            assigneeID: assigneeID, payload: json, createdAt: now, surveyID: surveyID
         )
     }
 }
@@ -55,10 +60,12 @@ public struct NoEventPublisher: EventPublisher {
 }
 
 extension StoredEvent {
+    /// A row of `events`, with `survey_id` when the query joined it from `invitations`.
     init(row: Row) {
         self.init(
             id: row["id"], type: row["type"], responseID: row["response_id"], invitationID: row["invitation_id"],
-            assigneeID: row["assignee_id"], payload: row["payload"], createdAt: row["created_at"]
+            assigneeID: row["assignee_id"], payload: row["payload"], createdAt: row["created_at"],
+            surveyID: row.hasColumn("survey_id") ? row["survey_id"] : nil
         )
     }
 }
@@ -66,6 +73,17 @@ extension StoredEvent {
 extension EventLog {
     /// The most events one replay page returns.
     public static let pageLimit = 500
+
+    /// Events by id range, with their survey: what the hub fills an id gap with.
+    static func range(_ db: Database, from: Int64, upTo: Int64) throws -> [StoredEvent] {
+        try fetch(
+            db,
+            sql: """
+                SELECT e.*, i.survey AS survey_id FROM events e LEFT JOIN invitations i ON i.id = e.invitation_id
+                WHERE e.id >= ? AND e.id < ? ORDER BY e.id
+                """,
+            arguments: [from, upTo])
+    }
 
     static func fetch(_ db: Database, sql: String, arguments: StatementArguments) throws -> [StoredEvent] {
         try Row.fetchAll(db, sql: sql, arguments: arguments).map(StoredEvent.init(row:))
@@ -80,7 +98,7 @@ extension EventLog {
         return try fetch(
             db,
             sql: """
-                SELECT e.* FROM events e JOIN invitations i ON i.id = e.invitation_id
+                SELECT e.*, i.survey AS survey_id FROM events e JOIN invitations i ON i.id = e.invitation_id
                 WHERE e.id > ? AND \(visible.sql) ORDER BY e.id LIMIT ?
                 """,
             arguments: arguments

@@ -92,14 +92,16 @@ public struct FeedbackActions: Sendable {
         return result
     }
 
-    /// Marks a response handled: clears its follow-up flag.
+    /// Marks a response handled: clears its follow-up flag and re-arms its alert and reopen webhooks, so a
+    /// later turn for the worse is reported once more (`FollowUpRules`).
     public func acknowledge(by user: AuthenticatedUser, responseID: Int64, now: Date = Date()) async throws -> ActionResult {
         try await batcher.write { db -> ActionResult in
             _ = try ResponseAccess.load(db, responseID: responseID, user: user)
             try db.execute(
                 sql: """
                     INSERT INTO response_follow_ups (response_id, needed, handled_at, handled_by) VALUES (?, 0, ?, ?)
-                    ON CONFLICT (response_id) DO UPDATE SET needed = 0, handled_at = excluded.handled_at, handled_by = excluded.handled_by
+                    ON CONFLICT (response_id) DO UPDATE SET needed = 0, handled_at = excluded.handled_at, handled_by = excluded.handled_by,
+                        alert_queued_at = NULL, reopen_queued_at = NULL
                     """,
                 arguments: [responseID, now, user.id]
             )
@@ -124,7 +126,7 @@ public struct FeedbackActions: Sendable {
             )
             let event = try EventLog.append(
                 db, type: StreamEventType.kudosCreated, responseID: responseID, invitationID: access.invitationID,
-                assigneeID: access.assigneeID ?? access.assigneeEmail, payload: body, at: now
+                assigneeID: access.assigneeID ?? access.assigneeEmail, payload: body, at: now, surveyID: access.surveyID
             )
             return (ActionResult(response_id: responseID, kudos_id: kudosID, event_id: event.id), event)
         }
@@ -141,7 +143,7 @@ public struct FeedbackActions: Sendable {
         )
         return try EventLog.append(
             db, type: StreamEventType.messageCreated, responseID: access.responseID, invitationID: access.invitationID,
-            assigneeID: access.assigneeID ?? access.assigneeEmail, payload: body, at: now
+            assigneeID: access.assigneeID ?? access.assigneeEmail, payload: body, at: now, surveyID: access.surveyID
         )
     }
 

@@ -6,6 +6,12 @@ import GRDB
 ///
 /// Webhook calls are outbox rows (channel `webhook`, payload `{"url":…,"body":{…}}`) that the delivery
 /// service sends, signed, with retries.
+///
+/// Answers are amendable until their link expires, so each webhook is armed once per response: flipping an
+/// answer between negative and positive (or adding and removing "not solved") queues at most one alert and
+/// one reopen call until an analyst acknowledges the response (`FeedbackActions.acknowledge` re-arms both).
+/// The state lives in `response_follow_ups` (`alert_queued_at`, `reopen_queued_at`, migration 0008) and is
+/// written in the answer's transaction, so concurrent amendments and restarts cannot slip a second call in.
 public struct FollowUpRules: Sendable {
     public let settings: Settings
 
@@ -15,44 +21,89 @@ public struct FollowUpRules: Sendable {
     public func apply(_ db: Database, body: AnswerService.ResponseEvent, previous: StoredResponse?, survey: SurveyDefinition) throws {
         let now = body.last_changed_at
         let wasNegative = previous.map { ScoreBand(score: $0.score) == .negative } ?? false
-        if ScoreBand(score: body.score) == .negative, !wasNegative, let url = settings.alertWebhook(group: body.group) {
+        let turnedNegative = ScoreBand(score: body.score) == .negative && !wasNegative
+        let alertURL = turnedNegative ? settings.alertWebhook(group: body.group) : nil
+        let reopening = survey.reopeningFactors(in: body.factors)
+        let reopenedBefore = !survey.reopeningFactors(in: previous?.factors ?? []).isEmpty
+        let reopens = !reopening.isEmpty && !reopenedBefore
+        guard alertURL != nil || reopens else { return }
+        let armed = try Arming.load(db, responseID: body.response_id)
+
+        if let url = alertURL, armed.alert {
             let payload = try FeedbackActions.json(WebhookCall(url: url, body: AlertBody(text: alertText(body, survey: survey))))
             try Outbox.enqueue(
                 db, invitationID: body.invitation_id, purpose: "alert", channel: "webhook", sealedToken: nil, payload: payload, dueAt: now, now: now)
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO response_follow_ups (response_id, needed, alert_queued_at) VALUES (?, 0, ?)
+                    ON CONFLICT (response_id) DO UPDATE SET alert_queued_at = excluded.alert_queued_at
+                    """
+            ).execute(arguments: [body.response_id, SQLiteDate.string(now)])
         }
-        let reopening = survey.reopeningFactors(in: body.factors)
-        let reopenedBefore = !survey.reopeningFactors(in: previous?.factors ?? []).isEmpty
-        guard !reopening.isEmpty, !reopenedBefore else { return }
+        guard reopens else { return }
+        let reopenURL = armed.reopen ? settings.reopenWebhookURL : nil
+        // The flag follows every "not solved"; only the webhook is limited to one call per acknowledgement.
         try db.cachedStatement(
             sql: """
-                INSERT INTO response_follow_ups (response_id, needed, reason, flagged_at, handled_at, handled_by) VALUES (?, 1, ?, ?, NULL, NULL)
+                INSERT INTO response_follow_ups (response_id, needed, reason, flagged_at, handled_at, handled_by, reopen_queued_at)
+                VALUES (?, 1, ?, ?, NULL, NULL, ?)
                 ON CONFLICT (response_id) DO UPDATE SET needed = 1, reason = excluded.reason, flagged_at = excluded.flagged_at,
-                    handled_at = NULL, handled_by = NULL
+                    handled_at = NULL, handled_by = NULL, reopen_queued_at = coalesce(reopen_queued_at, excluded.reopen_queued_at)
                 """
-        ).execute(arguments: [body.response_id, reopening.joined(separator: ","), now]
+        ).execute(arguments: [body.response_id, reopening.joined(separator: ","), now, reopenURL == nil ? nil : SQLiteDate.string(now)]
         )
-        if let url = settings.reopenWebhookURL {
-            let reopen = ReopenBody(
-                event: "ticket.reopen", ticket_id: body.ticket_id, source: body.source, response_id: body.response_id, score: body.score,
-                factors: body.factors, reason: reopening.joined(separator: ","), comment: body.comment
-            )
-            let payload = try FeedbackActions.json(WebhookCall(url: url, body: reopen))
+        if let url = reopenURL {
+            let payload = try FeedbackActions.json(WebhookCall(url: url, body: reopenBody(body, reason: reopening, survey: survey)))
             try Outbox.enqueue(
                 db, invitationID: body.invitation_id, purpose: "reopen", channel: "webhook", sealedToken: nil, payload: payload, dueAt: now, now: now)
         }
     }
 
-    /// One line that Slack and Microsoft Teams incoming webhooks both render.
+    /// Whether each webhook may still be queued for a response (no call since the last acknowledgement).
+    struct Arming {
+        var alert: Bool
+        var reopen: Bool
+
+        static func load(_ db: Database, responseID: Int64) throws -> Arming {
+            let row = try Row.fetchOne(
+                try db.cachedStatement(
+                    sql: "SELECT alert_queued_at IS NULL, reopen_queued_at IS NULL FROM response_follow_ups WHERE response_id = ?"),
+                arguments: [responseID])
+            guard let row else { return Arming(alert: true, reopen: true) }
+            return Arming(alert: row[0], reopen: row[1])
+        }
+    }
+
+    /// One line that Slack and Microsoft Teams incoming webhooks both render. Every piece that came from a
+    /// requester or an ITSM is escaped (`ChatText`), so a comment cannot ping a channel or forge a link. For an
+    /// anonymous survey it names neither the ticket nor the requester, as the stream does not (`Anonymity`).
     func alertText(_ body: AnswerService.ResponseEvent, survey: SurveyDefinition) -> String {
-        let reasons = body.factors.compactMap { id in survey.factor(id: id)?.0.label.text(survey.defaultLocale) }
-        var parts = ["Negative feedback: \(body.score)/10 on \(body.ticket_id)"]
-        let place = [body.service, body.group].compactMap { $0 }.joined(separator: ", ")
-        if !place.isEmpty { parts[0] += " (\(place))" }
-        if let analyst = body.assignee_name ?? body.assignee_email { parts.append("resolved by \(analyst)") }
+        let reasons = body.factors.compactMap { id in survey.factor(id: id)?.0.label.text(survey.defaultLocale) }.map(ChatText.escape)
+        var head = "Negative feedback: \(body.score)/10"
+        if !Anonymity.isAnonymous(survey) { head += " on \(ChatText.escape(body.ticket_id))" }
+        let place = [body.service, body.group].compactMap { $0 }.filter { !$0.isEmpty }.map(ChatText.escape).joined(separator: ", ")
+        if !place.isEmpty { head += " (\(place))" }
+        var parts = [head]
+        if let analyst = body.assignee_name ?? body.assignee_email { parts.append("resolved by \(ChatText.escape(analyst))") }
         if !reasons.isEmpty { parts.append("reasons: \(reasons.joined(separator: ", "))") }
-        if let comment = body.comment { parts.append("comment: \"\(comment.prefix(300))\"") }
+        // Cut before escaping, so an entity is never cut in half.
+        if let comment = body.comment { parts.append("comment: \"\(ChatText.escape(comment.prefix(300)))\"") }
         if let url = settings.analystPageURL { parts.append(url) }
         return parts.joined(separator: " · ")
+    }
+
+    /// The ITSM needs the ticket to reopen it, even for an anonymous survey. For one, the call carries nothing
+    /// of the answer (no response id, score, factors or comment): whatever the ITSM shows on the ticket must not
+    /// let an analyst match the ticket with the anonymous answer on the stream.
+    func reopenBody(_ body: AnswerService.ResponseEvent, reason: [String], survey: SurveyDefinition) -> ReopenBody {
+        let reason = reason.joined(separator: ",")
+        guard !Anonymity.isAnonymous(survey) else {
+            return ReopenBody(event: "ticket.reopen", ticket_id: body.ticket_id, source: body.source, reason: reason)
+        }
+        return ReopenBody(
+            event: "ticket.reopen", ticket_id: body.ticket_id, source: body.source, response_id: body.response_id, score: body.score,
+            factors: body.factors, reason: reason, comment: body.comment
+        )
     }
 
     struct WebhookCall<Body: Encodable>: Encodable {
@@ -65,13 +116,14 @@ public struct FollowUpRules: Sendable {
         var text: String
     }
 
+    /// The reopen call to the ITSM; the answer's fields are left out for anonymous surveys.
     struct ReopenBody: Encodable {
         var event: String
         var ticket_id: String
         var source: String
-        var response_id: Int64
-        var score: Int
-        var factors: [String]
+        var response_id: Int64?
+        var score: Int?
+        var factors: [String]?
         var reason: String
         var comment: String?
     }

@@ -73,7 +73,7 @@ public struct StreamController: Sendable {
         let after = try Self.after(request) ?? 0
         let limit = try Self.limit(request)
         let page = try await reader.read { db in try EventLog.events(db, after: after, for: user, limit: limit) }
-        let frames = page.map { StreamEvent($0).frame }.joined(separator: ",")
+        let frames = page.map { StreamEvent($0, anonymity: hub.anonymity).frame }.joined(separator: ",")
         let last = page.last?.id ?? after
         let body = #"{"events":[\#(frames)],"last_id":\#(last),"has_more":\#(page.count == limit)}"#
         return JSONBody.response(body)
@@ -100,7 +100,7 @@ public struct StreamController: Sendable {
 
     @Sendable func thread(request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.requireUser()
-        let messages = try await ThreadStore.messages(reader, responseID: try Self.responseID(context), user: user)
+        let messages = try await ThreadStore.messages(reader, responseID: try Self.responseID(context), user: user, anonymity: hub.anonymity)
         struct Output: Encodable { var messages: [ThreadMessage] }
         return try JSONBody.response(Output(messages: messages))
     }

@@ -65,14 +65,18 @@ public final class StreamHub: EventPublisher, Sendable {
     public let bufferLimit: Int
     /// How long an id gap may last before it is filled from the database.
     public let gapTimeout: Duration
+    /// Which events are shown without requester and ticket; every frame the hub, the replay and
+    /// `/api/v1/events` build goes through it.
+    public let anonymity: Anonymity
     private let logger: Logger
 
     public init(
-        bufferLimit: Int = 1024, gapTimeout: Duration = .milliseconds(50), forwardTo forward: any EventPublisher = NoEventPublisher(),
-        logger: Logger = Logger(label: "happydesk.stream")
+        bufferLimit: Int = 1024, gapTimeout: Duration = .milliseconds(50), anonymity: Anonymity = .none,
+        forwardTo forward: any EventPublisher = NoEventPublisher(), logger: Logger = Logger(label: "happydesk.stream")
     ) {
         self.bufferLimit = max(1, bufferLimit)
         self.gapTimeout = gapTimeout
+        self.anonymity = anonymity
         self.forward = forward
         self.logger = logger
     }
@@ -112,11 +116,11 @@ public final class StreamHub: EventPublisher, Sendable {
             defer { state.toFinish = [] }
             guard let next = state.nextExpected else {
                 // Not attached to a database (unit use): deliver as given.
-                for event in prepared.sorted(by: { $0.id < $1.id }) { Self.deliver(event, in: &state) }
+                for event in prepared.sorted(by: { $0.id < $1.id }) { Self.deliver(event, in: &state, anonymity: anonymity) }
                 return (false, state.toFinish)
             }
             for event in prepared where event.id >= next { state.pending[event.id] = event }
-            Self.releaseContiguous(&state)
+            Self.releaseContiguous(&state, anonymity: anonymity)
             guard !state.pending.isEmpty, !state.gapFillScheduled else { return (false, state.toFinish) }
             state.gapFillScheduled = true
             return (true, state.toFinish)
@@ -138,10 +142,10 @@ public final class StreamHub: EventPublisher, Sendable {
         for subscription in all { subscription.end(.shutdown) }
     }
 
-    private static func releaseContiguous(_ state: inout State) {
+    private static func releaseContiguous(_ state: inout State, anonymity: Anonymity) {
         guard var next = state.nextExpected else { return }
         while let event = state.pending.removeValue(forKey: next) {
-            deliver(event, in: &state)
+            deliver(event, in: &state, anonymity: anonymity)
             next += 1
         }
         state.nextExpected = next
@@ -149,10 +153,10 @@ public final class StreamHub: EventPublisher, Sendable {
 
     /// Runs under the lock, so every subscriber sees the same order; `yield` never blocks. The frame is
     /// built only when someone is connected: with no viewer an event costs only its ordering.
-    private static func deliver(_ stored: StoredEvent, in state: inout State) {
+    private static func deliver(_ stored: StoredEvent, in state: inout State, anonymity: Anonymity) {
         state.lastDelivered = stored.id
         guard !state.subscribers.isEmpty else { return }
-        let event = StreamEvent(stored)
+        let event = StreamEvent(stored, anonymity: anonymity)
         var overflowed: [ObjectIdentifier] = []
         for (key, subscription) in state.subscribers where subscription.user.canSee(event.audience) {
             switch subscription.continuation.yield(event) {
@@ -184,7 +188,7 @@ public final class StreamHub: EventPublisher, Sendable {
         if let database = reader.withLock({ $0 }) {
             do {
                 found = try await database.read { db in
-                    try EventLog.fetch(db, sql: "SELECT * FROM events WHERE id >= ? AND id < ? ORDER BY id", arguments: [from, upTo])
+                    try EventLog.range(db, from: from, upTo: upTo)
                 }
             } catch {
                 logger.error("stream gap fill failed", metadata: ["error": "\(error)"])
@@ -195,11 +199,11 @@ public final class StreamHub: EventPublisher, Sendable {
             state.gapFillScheduled = false
             guard let next = state.nextExpected else { return (false, []) }
             for event in found where event.id >= next { state.pending[event.id] = event }
-            Self.releaseContiguous(&state)
+            Self.releaseContiguous(&state, anonymity: anonymity)
             // Ids still missing below a committed one were rolled back: skip past them.
             if let first = state.pending.keys.min(), let next = state.nextExpected, first <= upTo, first > next {
                 state.nextExpected = first
-                Self.releaseContiguous(&state)
+                Self.releaseContiguous(&state, anonymity: anonymity)
             }
             guard !state.pending.isEmpty else { return (false, state.toFinish) }
             state.gapFillScheduled = true

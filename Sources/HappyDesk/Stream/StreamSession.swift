@@ -34,7 +34,7 @@ struct StreamSession: Sendable {
                 let cursor = last
                 let page = try await reader.read { db in try EventLog.events(db, after: cursor, for: user) }
                 for event in page {
-                    try await outbound.write(.text(StreamEvent(event).frame))
+                    try await outbound.write(.text(StreamEvent(event, anonymity: hub.anonymity).frame))
                     last = event.id
                 }
                 if page.count < EventLog.pageLimit { break }

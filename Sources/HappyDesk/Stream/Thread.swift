@@ -29,11 +29,14 @@ public enum ThreadStore {
         return try await reader.read { db in try messages(db, responseID: responseID) }
     }
 
-    /// The thread for a signed-in user, with the same access rule as the stream.
-    public static func messages(_ reader: any DatabaseReader, responseID: Int64, user: AuthenticatedUser) async throws -> [ThreadMessage] {
+    /// The thread for a signed-in user, with the same access rule as the stream; on an anonymous survey the
+    /// requester's messages carry no name, even those written before the survey became anonymous.
+    public static func messages(_ reader: any DatabaseReader, responseID: Int64, user: AuthenticatedUser, anonymity: Anonymity) async throws
+        -> [ThreadMessage]
+    {
         try await reader.read { db in
-            _ = try ResponseAccess.load(db, responseID: responseID, user: user)
-            return try messages(db, responseID: responseID)
+            let access = try ResponseAccess.load(db, responseID: responseID, user: user)
+            return try messages(db, responseID: responseID).map { anonymity.message($0, surveyID: access.surveyID) }
         }
     }
 }

@@ -51,8 +51,8 @@ enum AnalystPageTemplate {
         happy(s.last_30_days,'h-now');happy(s.previous_30_days,'h-before');
         var pr=document.getElementById('praised');pr.textContent='';s.praised_factors.forEach(function(f){pr.appendChild(el('span',null,f.label+' ×'+f.count));});
         if(!s.praised_factors.length)pr.textContent='—';
-        var k=document.getElementById('kudos');k.textContent='';s.kudos.forEach(function(x){k.appendChild(el('div','kudos','★ '+x.from_name+' on '+x.ticket_id+': '+x.text));});
-        var t=document.getElementById('thanks');t.textContent='';s.thanks.forEach(function(x){t.appendChild(el('p',null,'“'+x.comment+'” ('+x.score+'/10, '+x.ticket_id+')'));});
+        var k=document.getElementById('kudos');k.textContent='';s.kudos.forEach(function(x){k.appendChild(el('div','kudos','★ '+x.from_name+' on '+(x.ticket_id||'an anonymous answer')+': '+x.text));});
+        var t=document.getElementById('thanks');t.textContent='';s.thanks.forEach(function(x){t.appendChild(el('p',null,'“'+x.comment+'” ('+x.score+'/10, '+(x.ticket_id||'anonymous')+')'));});
         }).catch(function(){});}
         function card(id){var c=document.getElementById('r-'+id);if(c)return c;
         c=el('article','card');c.id='r-'+id;c.dataset.responseId=id;
@@ -70,7 +70,7 @@ enum AnalystPageTemplate {
         function msg(c,m){var th=c.querySelector('.thread');if(th.querySelector('[data-mid="'+m.message_id+'"]'))return;
         var p=el('p');p.dataset.mid=m.message_id;p.appendChild(el('span','who',(m.author==='analyst'?(m.author_name||'Analyst'):(m.author_name||'Requester'))+': '));p.appendChild(el('span',null,m.text));th.appendChild(p);}
         function response(d){var c=card(d.response_id),h=c.querySelector('.head');h.textContent='';
-        h.appendChild(el('span','score '+band(d.score),d.score));h.appendChild(el('strong',null,d.ticket_id));
+        h.appendChild(el('span','score '+band(d.score),d.score));h.appendChild(el('strong',null,d.ticket_id||'Anonymous'));
         h.appendChild(el('span','meta',' · '+(d.service||'')+' · '+(d.requester_name||'requester')+' · '+new Date(d.last_changed_at).toLocaleString()));
         if(d.follow_up)h.appendChild(el('span','flag','not solved: follow up'));
         var t=c.querySelector('.tags');t.textContent='';(d.factors||[]).forEach(function(f){t.appendChild(el('span',null,labels[f]||f));});

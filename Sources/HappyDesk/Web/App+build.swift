@@ -30,7 +30,9 @@ public struct HappyDeskServer: Sendable {
         let applied = try AppDatabase.migrate(database, directory: settings.migrationsDirectory)
         if !applied.isEmpty { logger.info("applied migrations", metadata: ["migrations": "\(applied.joined(separator: ", "))"]) }
         let vault = try TokenVault.load(base64: settings.secretKey, keyFile: settings.resolvedSecretKeyFile)
-        let hub = StreamHub(bufferLimit: settings.streamBufferLimit, forwardTo: publisher ?? NoEventPublisher(), logger: logger)
+        let hub = StreamHub(
+            bufferLimit: settings.streamBufferLimit, anonymity: Anonymity(catalog: catalog), forwardTo: publisher ?? NoEventPublisher(),
+            logger: logger)
         try hub.attach(database)
         return HappyDeskServer(
             settings: settings, database: database, batcher: WriteBatcher(writer: database), catalog: catalog, vault: vault,
