@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import HummingbirdTesting
 import XCTest
 
@@ -13,10 +14,15 @@ final class StreamBrowserTests: XCTestCase {
             throw XCTSkip("chromium and chromedriver are not installed (scripts/deps.sh test installs them)")
         }
         let dir = try makeTemporaryDirectory()
-        let server = try makeServer(directory: dir)
+        // The page's Origin must be the public URL's, so the server listens where its public URL says.
+        let port = try freeLocalPort()
+        var settings = makeSettings(directory: dir)
+        settings.port = port
+        settings.publicURL = "http://127.0.0.1:\(port)"
+        let server = try HappyDeskServer.open(settings: settings, logger: Logger(label: "test"))
+        try addTestIntegration(to: server)
         let people = try await StreamPeople.add(to: server)
         try await buildApplication(server).test(.live) { client in
-            let port = try XCTUnwrap(client.port)
             let token = try await client.invitation(ticket: "INC-BROWSER")
             let ready = dir.appendingPathComponent("browser-ready")
             let output = dir.appendingPathComponent("browser.log")
