@@ -68,7 +68,8 @@ struct Serve: AsyncParsableCommand {
             fail("public URL must be an http(s) URL such as https://happy.example.com, not '\(settings.publicURL)'")
         }
         settings.webhookSecret = webhookSecret ?? env("HAPPYDESK_WEBHOOK_SECRET")
-        if let refusal = IntakeLock.refusal(host: settings.host, webhookSecret: settings.webhookSecret, allowUnsigned: sessions.unsignedIntakeAllowed) {
+        if let refusal = IntakeLock.refusal(host: settings.host, webhookSecret: settings.webhookSecret, allowUnsigned: sessions.unsignedIntakeAllowed)
+        {
             fail(refusal)
         }
         sessions.apply(to: &settings)
@@ -97,7 +98,9 @@ struct Serve: AsyncParsableCommand {
             fail("\(error)")
         }
         if settings.webhookSecret == nil {
-            logger.warning("HAPPYDESK_WEBHOOK_SECRET is not set: closures are accepted unsigned, and only signed or integration-token closures get survey_url back")
+            logger.warning(
+                "HAPPYDESK_WEBHOOK_SECRET is not set: closures are accepted unsigned, and only signed or integration-token closures get survey_url back"
+            )
         }
         logger.info("happydesk listening", metadata: ["url": "http://\(settings.host):\(settings.port)", "database": "\(settings.databasePath)"])
         var services: [any Service] = [RollupService(writer: server.database, logger: logger)]

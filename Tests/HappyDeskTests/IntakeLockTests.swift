@@ -5,11 +5,11 @@ import Hummingbird
 import HummingbirdTesting
 import XCTest
 
+@testable import HappyDesk
+
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
-
-@testable import HappyDesk
 
 /// Intake is locked by default: beyond loopback `serve` needs a secret (or an explicit opt-out), an
 /// integration token may stand in for the signature, and only an authenticated caller sees `survey_url`.
@@ -41,7 +41,8 @@ final class IntakeLockTests: XCTestCase {
         for (name, flags, environment) in options {
             let port = try freeLocalPort()
             let database = dir.appendingPathComponent("\(name).sqlite").path
-            let server = try startHappydesk(["serve", "--host", "0.0.0.0", "--port", "\(port)", "--database", database, "--no-delivery"] + flags, environment)
+            let server = try startHappydesk(
+                ["serve", "--host", "0.0.0.0", "--port", "\(port)", "--database", database, "--no-delivery"] + flags, environment)
             defer {
                 server.terminate()
                 server.waitUntilExit()
@@ -75,11 +76,13 @@ final class IntakeLockTests: XCTestCase {
             XCTAssertNotNil(unsigned.json["id"])
             XCTAssertNil(unsigned.json["survey_url"], "an unauthenticated caller never sees the requester's link")
 
-            let bearer = try await client.postJSON("/api/v1/closures", closureJSON(ticket: "INC-BEARER"), headers: [.authorization: "Bearer \(token)"])
+            let bearer = try await client.postJSON(
+                "/api/v1/closures", closureJSON(ticket: "INC-BEARER"), headers: [.authorization: "Bearer \(token)"])
             XCTAssertEqual(bearer.status, .created, bearer.text)
             XCTAssertTrue((bearer.json["survey_url"] as? String)?.hasPrefix("http://surveys.test/s/") == true, bearer.text)
 
-            let jira = try String(contentsOf: repositoryRoot.appendingPathComponent("Tests/Fixtures/jira_issue_updated_resolved.json"), encoding: .utf8)
+            let jira = try String(
+                contentsOf: repositoryRoot.appendingPathComponent("Tests/Fixtures/jira_issue_updated_resolved.json"), encoding: .utf8)
             let fromJira = try await client.postJSON("/api/v1/closures/jira", jira, headers: [.authorization: "Bearer \(token)"])
             XCTAssertEqual(fromJira.status, .created, fromJira.text)
             XCTAssertNotNil(fromJira.json["survey_url"])
@@ -111,7 +114,8 @@ final class IntakeLockTests: XCTestCase {
         let people = try await StreamPeople.add(to: server)
         let (integration, token) = try await server.users.add(name: "ServiceNow", email: nil, role: .integration)
         try await buildApplication(server).test(.live) { client in
-            let analyst = try await client.postJSON("/api/v1/closures", closureJSON(ticket: "INC-P1"), headers: [.authorization: "Bearer \(people.sam)"])
+            let analyst = try await client.postJSON(
+                "/api/v1/closures", closureJSON(ticket: "INC-P1"), headers: [.authorization: "Bearer \(people.sam)"])
             XCTAssertEqual(analyst.status, .forbidden)
             XCTAssertTrue(analyst.errorMessage.contains("integration token"), analyst.errorMessage)
             let manager = try await client.postJSON(
@@ -125,7 +129,8 @@ final class IntakeLockTests: XCTestCase {
 
             let revoked = try await server.users.revoke(id: integration.id)
             XCTAssertTrue(revoked)
-            let afterRevoke = try await client.postJSON("/api/v1/closures", closureJSON(ticket: "INC-P4"), headers: [.authorization: "Bearer \(token)"])
+            let afterRevoke = try await client.postJSON(
+                "/api/v1/closures", closureJSON(ticket: "INC-P4"), headers: [.authorization: "Bearer \(token)"])
             XCTAssertEqual(afterRevoke.status, .unauthorized)
             let count = try await server.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM invitations") }
             XCTAssertEqual(count, 0, "no refused call created anything")
@@ -207,7 +212,8 @@ final class IntakeLockTests: XCTestCase {
         }
         try pool.write { db in
             XCTAssertThrowsError(
-                try db.execute(sql: "INSERT INTO users (name, email, role, token_hash, created_at) VALUES ('X', 'SAM@example.com', 'analyst', x'03', '')"),
+                try db.execute(
+                    sql: "INSERT INTO users (name, email, role, token_hash, created_at) VALUES ('X', 'SAM@example.com', 'analyst', x'03', '')"),
                 "email stays unique, ignoring case")
             XCTAssertThrowsError(
                 try db.execute(sql: "INSERT INTO users (name, email, role, token_hash, created_at) VALUES ('X', NULL, 'analyst', x'04', '')"),
@@ -241,10 +247,10 @@ func startHappydesk(_ arguments: [String], _ environment: [String: String] = [:]
 }
 
 /// The status of `GET /healthz` once the server answers, or nil if it exits or stays silent for 30 seconds.
-func waitForHealth(port: Int, while process: Process) async throws -> Int? {
+func waitForHealth(port: Int, while process: Process? = nil) async throws -> Int? {
     let url = try XCTUnwrap(URL(string: "http://127.0.0.1:\(port)/healthz"))
     let deadline = ContinuousClock.now + .seconds(30)
-    while process.isRunning, ContinuousClock.now < deadline {
+    while process?.isRunning ?? true, ContinuousClock.now < deadline {
         if let (_, response) = try? await URLSession.shared.data(from: url), let http = response as? HTTPURLResponse {
             return http.statusCode
         }

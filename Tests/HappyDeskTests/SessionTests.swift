@@ -69,7 +69,9 @@ final class SessionTests: XCTestCase {
             let session = try await client.signIn(token: people.sam)
             let socket = try await openWithCookie(port: try XCTUnwrap(client.port), session: session)
             // The absolute lifetime runs out (as if twelve hours had passed).
-            try await server.database.write { db in try db.execute(sql: "UPDATE sessions SET expires_at = ?", arguments: [Date(timeIntervalSinceNow: -1)]) }
+            try await server.database.write { db in
+                try db.execute(sql: "UPDATE sessions SET expires_at = ?", arguments: [Date(timeIntervalSinceNow: -1)])
+            }
             let code = try await socket.closeCode(within: 2)
             XCTAssertEqual(code, 1008, "policy violation")
         }
@@ -132,11 +134,13 @@ final class SessionTests: XCTestCase {
                 body: ByteBuffer(string: "text=hello"))
             XCTAssertEqual(form.status, .unsupportedMediaType)
             XCTAssertTrue(form.errorMessage.contains("application/json"), form.errorMessage)
-            let noType = try await client.execute(uri: "/api/v1/responses/999999/ack", method: .post, headers: [.cookie: session, .origin: testOrigin])
+            let noType = try await client.execute(
+                uri: "/api/v1/responses/999999/ack", method: .post, headers: [.cookie: session, .origin: testOrigin])
             XCTAssertEqual(noType.status, .unsupportedMediaType)
 
             let sameSite = try await client.execute(
-                uri: path, method: .post, headers: [.cookie: session, .origin: testOrigin, .contentType: "application/json; charset=utf-8"], body: body)
+                uri: path, method: .post, headers: [.cookie: session, .origin: testOrigin, .contentType: "application/json; charset=utf-8"],
+                body: body)
             XCTAssertEqual(sameSite.status, .notFound, "past the checks, the unknown response is the answer: \(sameSite.text)")
             // A bearer token is not sent by browsers on their own: no Origin, no JSON type needed.
             let bearer = try await client.execute(

@@ -25,7 +25,8 @@ public struct OriginPolicy: Sendable, Equatable {
 
     public func check(origin: String?) throws {
         guard let origin, !origin.isEmpty else {
-            throw AppError(.forbidden, code: "bad_origin", "missing Origin header: requests signed in with the session cookie must come from \(shown)")
+            throw AppError(
+                .forbidden, code: "bad_origin", "missing Origin header: requests signed in with the session cookie must come from \(shown)")
         }
         // Browsers serialize an origin exactly so (RFC 6454 §6.1), so a plain comparison suffices.
         guard let expected, origin.lowercased() == expected else {

@@ -19,7 +19,9 @@ public struct AnalystPage: Sendable {
     }
 
     @Sendable func show(request: Request, context: AppRequestContext) async throws -> Response {
-        guard let user = context.user, AuthenticatedUser.Role.people.contains(user.role) else { return try Self.loginPage(error: nil, request: request, secure: users.origin.secureCookies) }
+        guard let user = context.user, AuthenticatedUser.Role.people.contains(user.role) else {
+            return try Self.loginPage(error: nil, request: request, secure: users.origin.secureCookies)
+        }
         return Self.response(Self.app(user: user, labels: factorLabels()))
     }
 
