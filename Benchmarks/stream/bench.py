@@ -69,6 +69,7 @@ async def main():
     users = [line.split() for line in open(args.users) if line.strip()]
     analysts = [u for u in users if u[0] == "analyst"]
     managers = [u for u in users if u[0] == "manager"]
+    integration = next(u[2] for u in users if u[0] == "integration")
     total = int(args.rate * args.seconds)
 
     # 1. Invitations, created up front so only answering runs during the measurement.
@@ -81,7 +82,8 @@ async def main():
             ticket = f"BENCH{i:06d}"
             assignee = analysts[i % len(analysts)][1]
             status, data = await clients[worker].request("POST", "/api/v1/closures", closure(ticket, assignee),
-                                                         {"Content-Type": "application/json"})
+                                                         {"Content-Type": "application/json",
+                                                          "Authorization": f"Bearer {integration}"})
             if status != 201:
                 raise SystemExit(f"closure {ticket}: HTTP {status} {data[:200]!r}")
             tokens[ticket] = json.loads(data)["survey_url"].rsplit("/", 1)[1]

@@ -25,6 +25,9 @@ for i in $(seq 1 "$MANAGERS"); do
   token=$($BIN users add --name "Manager $i" --email "manager$i@example.com" --role manager | sed -n 's/^API token (shown once): //p')
   echo "manager - $token" >>"$work/users"
 done
+# Closures are posted with an integration token: only an authenticated caller gets survey_url back.
+integration=$($BIN users add --name "Bench ITSM" --role integration | sed -n 's/^API token (shown once): //p')
+echo "integration - $integration" >>"$work/users"
 HAPPYDESK_PORT=$port $BIN serve >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done

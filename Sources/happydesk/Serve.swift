@@ -14,6 +14,7 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var storage: StorageOptions
     @OptionGroup(title: "Delivery") var delivery: DeliveryOptions
+    @OptionGroup(title: "Sign-in and intake") var sessions: SessionOptions
 
     @Flag(help: "Do not send from this process (run `happydesk outbox send` elsewhere). [env: HAPPYDESK_DELIVERY_DISABLED=1]")
     var noDelivery = false
@@ -67,6 +68,11 @@ struct Serve: AsyncParsableCommand {
             fail("public URL must be an http(s) URL such as https://happy.example.com, not '\(settings.publicURL)'")
         }
         settings.webhookSecret = webhookSecret ?? env("HAPPYDESK_WEBHOOK_SECRET")
+        if let refusal = IntakeLock.refusal(host: settings.host, webhookSecret: settings.webhookSecret, allowUnsigned: sessions.unsignedIntakeAllowed)
+        {
+            fail(refusal)
+        }
+        sessions.apply(to: &settings)
         settings.secretKey = env("HAPPYDESK_SECRET_KEY")
         settings.secretKeyFile = secretKeyFile ?? env("HAPPYDESK_SECRET_KEY_FILE")
         delivery.apply(to: &settings)
@@ -92,7 +98,9 @@ struct Serve: AsyncParsableCommand {
             fail("\(error)")
         }
         if settings.webhookSecret == nil {
-            logger.warning("HAPPYDESK_WEBHOOK_SECRET is not set: closures are accepted unsigned")
+            logger.warning(
+                "HAPPYDESK_WEBHOOK_SECRET is not set: closures are accepted unsigned, and only signed or integration-token closures get survey_url back"
+            )
         }
         logger.info("happydesk listening", metadata: ["url": "http://\(settings.host):\(settings.port)", "database": "\(settings.databasePath)"])
         var services: [any Service] = [RollupService(writer: server.database, logger: logger)]

@@ -70,6 +70,10 @@ def main() -> int:
         if card.find_elements(By.TAG_NAME, "b"):
             print("comment HTML was rendered", file=sys.stderr)
             return 1
+        # Reply from the page: the frame goes over the stream and the message comes back into the thread.
+        card.find_element(By.CSS_SELECTOR, "textarea.reply-text").send_keys("Sorry, on it now")
+        card.find_element(By.CSS_SELECTOR, "button.reply").click()
+        wait.until(lambda d: "Sorry, on it now" in card.find_element(By.CSS_SELECTOR, ".thread").text)
         print("OK: " + text.replace("\n", " | "))
         return 0
     except Exception as error:  # noqa: BLE001 — report anything to the test with the page state

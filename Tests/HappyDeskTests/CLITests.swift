@@ -81,7 +81,7 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(listed.out.contains("hd_"), "tokens are never shown again")
         let bad = try run(["users", "add", "--database", db, "--name", "X", "--email", "x@example.com", "--role", "boss"])
         XCTAssertEqual(bad.status, 1)
-        XCTAssertTrue(bad.err.contains("role must be analyst, manager or admin"))
+        XCTAssertTrue(bad.err.contains("role must be analyst, manager, admin or integration"))
     }
 
     func testSMTPTLSHelpStatesTheAUTHRuleAndABadModeIsAOneLineError() throws {

@@ -12,13 +12,13 @@ final class IntakeTests: XCTestCase {
         let dir = try makeTemporaryDirectory()
         let server = try makeServer(directory: dir)
         try await buildApplication(server).test(.router) { client in
-            let first = try await client.postJSON("/api/v1/closures", closureJSON())
+            let first = try await client.postJSON("/api/v1/closures", closureJSON(), headers: [.authorization: "Bearer \(testIntegrationToken)"])
             XCTAssertEqual(first.status, .created)
             let id = try XCTUnwrap(first.json["id"] as? Int)
             let link = try XCTUnwrap(first.json["survey_url"] as? String)
             XCTAssertTrue(link.hasPrefix("http://surveys.test/s/"))
 
-            let again = try await client.postJSON("/api/v1/closures", closureJSON())
+            let again = try await client.postJSON("/api/v1/closures", closureJSON(), headers: [.authorization: "Bearer \(testIntegrationToken)"])
             XCTAssertEqual(again.status, .ok)
             XCTAssertEqual(again.json["id"] as? Int, id)
             XCTAssertEqual(again.json["duplicate"] as? Bool, true)

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import XCTest
@@ -17,11 +18,16 @@ final class PeopleTests: XCTestCase {
             XCTAssertFalse(signedOut.text.contains("<link"), "no external assets")
             XCTAssertFalse(signedOut.text.contains("src=\"http"), "no external assets")
 
-            let bad = try await client.postForm("/analyst/login", "token=hd_wrong")
+            let csrfCookie = try XCTUnwrap(signedOut.headers[.setCookie]?.split(separator: ";").first.map(String.init))
+            let csrf = String(csrfCookie.split(separator: "=", maxSplits: 1).last ?? "")
+            let formHeaders: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: csrfCookie, .origin: testOrigin]
+            let bad = try await client.execute(
+                uri: "/analyst/login", method: .post, headers: formHeaders, body: ByteBuffer(string: "token=hd_wrong&csrf=\(csrf)"))
             XCTAssertEqual(bad.status, .unauthorized)
-            XCTAssertNil(bad.headers[.setCookie])
+            XCTAssertNil(bad.headers[.setCookie], "the browser's CSRF cookie is kept, no session is set")
 
-            let login = try await client.postForm("/analyst/login", "token=\(people.sam)")
+            let login = try await client.execute(
+                uri: "/analyst/login", method: .post, headers: formHeaders, body: ByteBuffer(string: "token=\(people.sam)&csrf=\(csrf)"))
             XCTAssertEqual(login.status, .seeOther)
             XCTAssertEqual(login.headers[.location], "/analyst")
             let cookie = try XCTUnwrap(login.headers[.setCookie])
@@ -37,7 +43,7 @@ final class PeopleTests: XCTestCase {
             XCTAssertEqual(me.status, .ok)
             XCTAssertEqual((me.json["user"] as? [String: Any])?["email"] as? String, "sam@example.com")
 
-            let logout = try await client.execute(uri: "/analyst/logout", method: .post, headers: [.cookie: session])
+            let logout = try await client.execute(uri: "/analyst/logout", method: .post, headers: [.cookie: session, .origin: testOrigin])
             XCTAssertEqual(logout.status, .seeOther)
             let after = try await client.execute(uri: "/api/v1/me", method: .get, headers: [.cookie: session])
             XCTAssertEqual(after.status, .unauthorized)
@@ -51,8 +57,9 @@ final class PeopleTests: XCTestCase {
         let server = try HappyDeskServer.open(settings: settings, logger: .init(label: "test"))
         let people = try await StreamPeople.add(to: server)
         try await buildApplication(server).test(.router) { client in
-            let login = try await client.postForm("/analyst/login", "token=\(people.sam)")
-            let cookie = try XCTUnwrap(login.headers[.setCookie])
+            let page = try await client.execute(uri: "/analyst", method: .get)
+            XCTAssertTrue(page.headers[.setCookie]?.contains("Secure") == true, "the CSRF cookie is Secure too")
+            let cookie = try await client.signInSetCookie(token: people.sam, origin: "https://happy.example.com")
             XCTAssertTrue(cookie.contains("Secure"), cookie)
             let session = try XCTUnwrap(cookie.split(separator: ";").first.map(String.init))
             let crossSite = try await client.execute(

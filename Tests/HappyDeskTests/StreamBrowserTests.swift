@@ -1,22 +1,33 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import XCTest
 
 @testable import HappyDesk
 
 /// The analyst page in a real headless Chromium (Tests/Browser/analyst_live.py, selenium + chromedriver):
-/// a response submitted by another client appears without reloading.
+/// a response submitted by another client appears without reloading, and a reply sent from the page lands in its thread.
 final class StreamBrowserTests: XCTestCase {
     func testAResponseSubmittedElsewhereAppearsOnTheAnalystPageWithoutAReload() async throws {
         guard Self.which("chromium") != nil || Self.which("chromium-browser") != nil, Self.which("chromedriver") != nil else {
             throw XCTSkip("chromium and chromedriver are not installed (scripts/deps.sh test installs them)")
         }
         let dir = try makeTemporaryDirectory()
-        let server = try makeServer(directory: dir)
+        // The page's Origin must be the public URL's, so the browser's server listens where its public URL
+        // says (the live test server always takes a random port); it shares the test server's database and hub.
+        let port = try freeLocalPort()
+        var settings = makeSettings(directory: dir)
+        settings.port = port
+        settings.publicURL = "http://127.0.0.1:\(port)"
+        let server = try HappyDeskServer.open(settings: settings, logger: Logger(label: "test"))
+        try addTestIntegration(to: server)
         let people = try await StreamPeople.add(to: server)
         try await buildApplication(server).test(.live) { client in
-            let port = try XCTUnwrap(client.port)
+            let browserServer = Task { try await buildApplication(server).runService(gracefulShutdownSignals: []) }
+            defer { browserServer.cancel() }
+            let health = try await waitForHealth(port: port)
+            XCTAssertEqual(health, 200, "the browser's server did not start")
             let token = try await client.invitation(ticket: "INC-BROWSER")
             let ready = dir.appendingPathComponent("browser-ready")
             let output = dir.appendingPathComponent("browser.log")

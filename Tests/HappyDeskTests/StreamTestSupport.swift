@@ -23,10 +23,12 @@ final class StreamProbe: Sendable {
     /// Connects and returns once the upgrade succeeded.
     /// `pauseReading` makes a slow consumer: the client reads nothing for that long, so TCP backs up.
     static func connect(
-        port: Int, path: String = "/api/v1/stream", token: String?, pauseReading: Duration? = nil, file: StaticString = #filePath, line: UInt = #line
+        port: Int, path: String = "/api/v1/stream", token: String?, headers: HTTPFields = [:], pauseReading: Duration? = nil,
+        file: StaticString = #filePath, line: UInt = #line
     ) async throws -> StreamProbe {
         let probe = StreamProbe()
         var configuration = WebSocketClientConfiguration()
+        configuration.additionalHeaders = headers
         if let token { configuration.additionalHeaders[.authorization] = "Bearer \(token)" }
         configuration.maxFrameSize = 1 << 20
         let url = "ws://localhost:\(port)\(path)"
@@ -144,7 +146,9 @@ func closureJSON(ticket: String, assigneeID: String?, assigneeEmail: String?, re
 extension TestClientProtocol {
     /// Creates an invitation for a given assignee and returns its survey token.
     func invitation(ticket: String, assigneeID: String? = "analyst-7", assigneeEmail: String? = "sam@example.com") async throws -> String {
-        let response = try await postJSON("/api/v1/closures", closureJSON(ticket: ticket, assigneeID: assigneeID, assigneeEmail: assigneeEmail))
+        let response = try await postJSON(
+            "/api/v1/closures", closureJSON(ticket: ticket, assigneeID: assigneeID, assigneeEmail: assigneeEmail),
+            headers: [.authorization: "Bearer \(testIntegrationToken)"])
         XCTAssertEqual(response.status, .created, response.text)
         let url = try XCTUnwrap(response.json["survey_url"] as? String)
         return String(url.split(separator: "/").last ?? "")

@@ -206,6 +206,7 @@ final class StreamTests: XCTestCase {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         let server = try HappyDeskServer.open(settings: settings, logger: logger)
+        try addTestIntegration(to: server)
         let people = try await StreamPeople.add(to: server)
         try await buildApplication(server).test(.router) { client in
             let token = try await client.invitation(ticket: "INC500")
@@ -260,6 +261,7 @@ final class StreamTests: XCTestCase {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         let server = try HappyDeskServer.open(settings: settings, logger: logger)
+        try addTestIntegration(to: server)
         let people = try await StreamPeople.add(to: server)
         try await buildApplication(server).test(.live) { client in
             let port = try XCTUnwrap(client.port)

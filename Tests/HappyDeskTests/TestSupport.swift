@@ -34,8 +34,27 @@ func makeSettings(directory: URL, secret: String? = nil) -> Settings {
 func makeServer(directory: URL, secret: String? = nil, publisher: (any EventPublisher)? = nil) throws -> HappyDeskServer {
     var logger = Logger(label: "test")
     logger.logLevel = .warning
-    return try HappyDeskServer.open(settings: makeSettings(directory: directory, secret: secret), logger: logger, publisher: publisher)
+    let server = try HappyDeskServer.open(settings: makeSettings(directory: directory, secret: secret), logger: logger, publisher: publisher)
+    try addTestIntegration(to: server)
+    return server
 }
+
+/// The API token of the integration `addTestIntegration` adds: the test helpers post closures with it,
+/// since only an authenticated caller gets `survey_url` back.
+let testIntegrationToken = "hd_test-integration-token-0123456789abcdefghijkl"
+
+/// Adds an integration user whose token is `testIntegrationToken`.
+func addTestIntegration(to server: HappyDeskServer) throws {
+    try server.database.write { db in
+        try db.execute(
+            sql: "INSERT INTO users (name, email, role, token_hash, created_at) VALUES ('Test ITSM', NULL, 'integration', ?, ?)",
+            arguments: [SurveyToken.hash(testIntegrationToken), Date()]
+        )
+    }
+}
+
+/// The Origin header of a browser on the test server's public URL (`makeSettings`).
+let testOrigin = "http://surveys.test"
 
 /// A closure body as an ITSM would post it.
 func closureJSON(
@@ -65,11 +84,36 @@ extension TestClientProtocol {
 
     /// Creates a closure and returns the token from its survey link.
     func createInvitation(ticket: String = "INC0010001", locale: String = "en-GB", kind: String = "incident") async throws -> String {
-        let response = try await postJSON("/api/v1/closures", closureJSON(ticket: ticket, kind: kind, locale: locale))
+        let response = try await postJSON(
+            "/api/v1/closures", closureJSON(ticket: ticket, kind: kind, locale: locale), headers: [.authorization: "Bearer \(testIntegrationToken)"])
         XCTAssertEqual(response.status, .created)
         let json = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
         let url = try XCTUnwrap(json?["survey_url"] as? String)
         return String(url.split(separator: "/").last ?? "")
+    }
+}
+
+extension TestClientProtocol {
+    /// Signs in through the form as a browser on `origin` would (CSRF cookie and field, Origin header) and
+    /// returns the `happydesk_session=…` cookie pair.
+    func signIn(token: String, origin: String = testOrigin, file: StaticString = #filePath, line: UInt = #line) async throws -> String {
+        let header = try await signInSetCookie(token: token, origin: origin, file: file, line: line)
+        return try XCTUnwrap(header.split(separator: ";").first.map(String.init), file: file, line: line)
+    }
+
+    /// Signs in as `signIn` does and returns the whole `Set-Cookie` header of the session.
+    func signInSetCookie(token: String, origin: String = testOrigin, file: StaticString = #filePath, line: UInt = #line) async throws -> String {
+        let page = try await execute(uri: "/analyst", method: .get)
+        let csrfCookie = try XCTUnwrap(page.headers[.setCookie]?.split(separator: ";").first.map(String.init), file: file, line: line)
+        let csrf = String(csrfCookie.split(separator: "=", maxSplits: 1).last ?? "")
+        XCTAssertTrue(page.text.contains("value=\"\(csrf)\""), "the form carries the cookie's CSRF token", file: file, line: line)
+        let login = try await execute(
+            uri: "/analyst/login", method: .post,
+            headers: [.contentType: "application/x-www-form-urlencoded", .cookie: csrfCookie, .origin: origin],
+            body: ByteBuffer(string: "token=\(token)&csrf=\(csrf)")
+        )
+        XCTAssertEqual(login.status, .seeOther, login.text, file: file, line: line)
+        return try XCTUnwrap(login.headers[.setCookie], file: file, line: line)
     }
 }
 
@@ -83,4 +127,21 @@ extension TestResponse {
     var errorMessage: String {
         ((json["error"] as? [String: Any])?["message"] as? String) ?? ""
     }
+}
+
+/// A TCP port free on 127.0.0.1 right now, for a server whose public URL must name its port before it starts.
+func freeLocalPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw POSIXError(.EMFILE) }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound else { throw POSIXError(.EADDRINUSE) }
+    return Int(UInt16(bigEndian: address.sin_port))
 }

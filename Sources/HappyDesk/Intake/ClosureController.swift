@@ -3,13 +3,28 @@ import HTTPTypes
 import Hummingbird
 
 /// `POST /api/v1/closures` (generic JSON) and `POST /api/v1/closures/jira` (Jira's native webhook).
+///
+/// A caller proves itself with a valid signature or an integration's bearer token; with no secret set,
+/// unsigned closures are still taken (loopback, or `--allow-unsigned-intake`) but their reply leaves out
+/// `survey_url`: the link is the requester's, so only an authenticated ITSM may see it.
 public struct ClosureController: Sendable {
     public let intake: IntakeService
     public let verifier: SignatureVerifier?
+    public let users: UserStore
 
-    public init(intake: IntakeService, verifier: SignatureVerifier?) {
+    public init(intake: IntakeService, verifier: SignatureVerifier?, users: UserStore) {
         self.intake = intake
         self.verifier = verifier
+        self.users = users
+    }
+
+    /// Who posted a closure.
+    enum Caller: Sendable, Equatable {
+        case signed
+        case integration(AuthenticatedUser)
+        case anonymous
+
+        var isAuthenticated: Bool { self != .anonymous }
     }
 
     public func register(on router: some RouterMethods<AppRequestContext>) {
@@ -29,19 +44,19 @@ public struct ClosureController: Sendable {
 
     @Sendable func create(request: Request, context: AppRequestContext) async throws -> EditedResponse<Reply> {
         let body = try await JSONInput.body(request)
-        try checkSignature(request, body: body)
+        let caller = try await authenticate(request, body: body)
         let closure = try JSONInput.decode(Closure.self, from: body)
         do {
             try closure.validate()
         } catch {
             throw AppError.badRequest(error.description, code: "invalid_field")
         }
-        return try await ingest(closure)
+        return try await ingest(closure, caller: caller)
     }
 
     @Sendable func createFromJira(request: Request, context: AppRequestContext) async throws -> EditedResponse<Reply> {
         let body = try await JSONInput.body(request)
-        try checkSignature(request, body: body)
+        let caller = try await authenticate(request, body: body)
         switch try JiraAdapter.convert(Data(buffer: body)) {
         case .notAClosure(let reason):
             return EditedResponse(status: .accepted, response: Reply(status: "ignored", duplicate: false, skip_reason: reason))
@@ -51,15 +66,16 @@ public struct ClosureController: Sendable {
             } catch {
                 throw AppError.badRequest(error.description, code: "invalid_field")
             }
-            return try await ingest(closure)
+            return try await ingest(closure, caller: caller)
         }
     }
 
-    func ingest(_ closure: Closure) async throws -> EditedResponse<Reply> {
+    func ingest(_ closure: Closure, caller: Caller) async throws -> EditedResponse<Reply> {
         let result = try await intake.ingest(closure)
         let reply = Reply(
             id: result.invitationID, status: result.status, duplicate: result.outcome == .duplicate,
-            skip_reason: result.skipReason, survey_url: result.surveyURL, expires_at: result.expiresAt.map(ISO8601.format)
+            skip_reason: result.skipReason, survey_url: caller.isAuthenticated ? result.surveyURL : nil,
+            expires_at: result.expiresAt.map(ISO8601.format)
         )
         let status: HTTPResponse.Status =
             switch result.outcome {
@@ -68,6 +84,28 @@ public struct ClosureController: Sendable {
             case .ignored: .accepted
             }
         return EditedResponse(status: status, response: reply)
+    }
+
+    /// An integration's `Authorization: Bearer` token, else the signature when a secret is set, else nobody.
+    /// A person's token is refused (403): people do not post closures, and a leaked analyst token should
+    /// not create surveys in their name.
+    func authenticate(_ request: Request, body: ByteBuffer) async throws -> Caller {
+        if let authorization = request.headers[.authorization] {
+            let token = try AuthMiddleware.bearerToken(authorization)
+            guard let user = try await users.user(token: token) else {
+                throw AppError(.unauthorized, code: "unauthorized", "the API token is unknown or revoked")
+            }
+            guard user.role == .integration else {
+                throw AppError(
+                    .forbidden, code: "forbidden",
+                    "closures need an integration token (happydesk users add --role integration) or a signature, not an \(user.role.rawValue)'s token"
+                )
+            }
+            return .integration(user)
+        }
+        guard verifier != nil else { return .anonymous }
+        try checkSignature(request, body: body)
+        return .signed
     }
 
     /// Accepts our own `X-Happydesk-Signature`, or `X-Hub-Signature: sha256=…` as Jira's webhook secret sends it.

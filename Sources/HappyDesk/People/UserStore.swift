@@ -5,33 +5,56 @@ import GRDB
 public struct UserRecord: Sendable, Equatable {
     public var id: Int64
     public var name: String
-    public var email: String
+    /// Nil only for an integration, which names a system rather than a person.
+    public var email: String?
     public var assigneeID: String?
     public var role: AuthenticatedUser.Role
     public var createdAt: Date
     public var revokedAt: Date?
 }
 
+/// What a request or an open socket was authenticated with, kept only as a hash so a socket can re-check
+/// it later without holding the clear secret.
+public enum Credential: Sendable, Equatable {
+    case apiToken(hash: Data)
+    case session(hash: Data)
+}
+
 /// Users, their API tokens and browser sessions. Tokens are 256-bit CSPRNG values shown once, stored hashed.
 public struct UserStore: Sendable {
     public let writer: any DatabaseWriter
-    /// How long a browser session lasts.
-    public var sessionLifetime: TimeInterval = 12 * 3600
+    /// Idle and absolute lifetimes of browser sessions.
+    public var sessions: SessionSettings
+    /// Cookie-authenticated state changes and stream upgrades must come from this origin.
+    public var origin: OriginPolicy
 
-    public init(writer: any DatabaseWriter) { self.writer = writer }
+    public init(writer: any DatabaseWriter, sessions: SessionSettings = SessionSettings(), publicURL: String = "http://localhost:8080") {
+        self.writer = writer
+        self.sessions = sessions
+        self.origin = OriginPolicy(publicURL: publicURL)
+    }
 
-    /// Adds a user and returns the clear API token, which is never stored.
-    public func add(name: String, email: String, role: AuthenticatedUser.Role, assigneeID: String? = nil, now: Date = Date()) async throws -> (
+    /// How long a browser session lasts at most; the cookie's Max-Age.
+    public var sessionLifetime: TimeInterval { sessions.absoluteLifetime }
+
+    /// Adds a user and returns the clear API token, which is never stored. People need an email (it is
+    /// matched against closures' assignee); an integration may go without one.
+    public func add(name: String, email: String?, role: AuthenticatedUser.Role, assigneeID: String? = nil, now: Date = Date()) async throws -> (
         UserRecord, String
     ) {
         let name = name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.count <= 200, !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw AppError.badRequest("name must be 1 to 200 characters with no line breaks")
         }
-        guard EmailAddress.isValid(email) else { throw AppError.badRequest("'\(email)' is not a valid email address") }
+        let email = email.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
+        if let email {
+            guard EmailAddress.isValid(email) else { throw AppError.badRequest("'\(email)' is not a valid email address") }
+        } else if role != .integration {
+            throw AppError.badRequest("an \(role.rawValue) needs an email (only an integration may go without one)")
+        }
         let token = "hd_" + SurveyToken.generate().value
         let record = try await writer.write { db -> UserRecord in
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE email = ?", arguments: [email]) == true {
+            if let email, try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE email = ?", arguments: [email]) == true {
                 throw AppError(.conflict, code: "user_exists", "a user with email \(email) already exists")
             }
             try db.execute(
@@ -50,48 +73,81 @@ public struct UserStore: Sendable {
     }
 
     /// Revokes a user's token and ends their sessions; returns false when no active user matched.
+    /// Open sockets notice within `SessionSettings.recheckInterval`, even when this runs in another process.
     public func revoke(email: String, now: Date = Date()) async throws -> Bool {
+        try await revoke(where: "email = ?", email, now: now)
+    }
+
+    /// Revokes by id: the way to revoke an integration, which may have no email.
+    public func revoke(id: Int64, now: Date = Date()) async throws -> Bool {
+        try await revoke(where: "id = ?", id, now: now)
+    }
+
+    private func revoke(where condition: String, _ value: some DatabaseValueConvertible & Sendable, now: Date) async throws -> Bool {
         try await writer.write { db in
-            try db.execute(sql: "UPDATE users SET revoked_at = ? WHERE email = ? AND revoked_at IS NULL", arguments: [now, email])
+            try db.execute(sql: "UPDATE users SET revoked_at = ? WHERE \(condition) AND revoked_at IS NULL", arguments: [now, value])
             let changed = db.changesCount > 0
-            try db.execute(sql: "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE email = ?)", arguments: [email])
+            try db.execute(sql: "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE \(condition))", arguments: [value])
             return changed
         }
     }
 
     /// The active user owning an API token, or nil.
     public func user(token: String) async throws -> AuthenticatedUser? {
-        guard token.hasPrefix("hd_"), token.utf8.count < 100 else { return nil }
+        guard Self.looksLikeToken(token) else { return nil }
         let hash = SurveyToken.hash(token)
         return try await writer.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM users WHERE token_hash = ? AND revoked_at IS NULL", arguments: [hash]).map(Self.user)
         }
     }
 
-    /// Starts a browser session for a token's owner; returns the clear session id for the cookie.
+    static func looksLikeToken(_ token: String) -> Bool { token.hasPrefix("hd_") && token.utf8.count < 100 }
+
+    /// Starts a browser session for a person's token; returns the clear session id for the cookie.
+    /// An integration token opens no session: it is for closures only.
     public func startSession(token: String, now: Date = Date()) async throws -> (AuthenticatedUser, String)? {
-        guard let user = try await user(token: token) else { return nil }
+        guard let user = try await user(token: token), AuthenticatedUser.Role.people.contains(user.role) else { return nil }
         let session = SurveyToken.generate().value
-        let lifetime = sessionLifetime
+        let lifetime = sessions.absoluteLifetime
+        let idle = sessions.idleTimeout
         try await writer.write { db in
-            try db.execute(sql: "DELETE FROM sessions WHERE expires_at < ?", arguments: [now])
+            try db.execute(sql: "DELETE FROM sessions WHERE expires_at < ? OR last_seen_at < ?", arguments: [now, now.addingTimeInterval(-idle)])
             try db.execute(
-                sql: "INSERT INTO sessions (id_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                arguments: [SurveyToken.hash(session), user.id, now, now.addingTimeInterval(lifetime)]
+                sql: "INSERT INTO sessions (id_hash, user_id, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [SurveyToken.hash(session), user.id, now, now.addingTimeInterval(lifetime), now]
             )
         }
         return (user, session)
     }
 
+    /// The user of a live session: not signed out, not revoked, within both lifetimes. Marks the session
+    /// used (at most once per `touchInterval`), which is what keeps it from going idle.
     public func user(session: String, now: Date = Date()) async throws -> AuthenticatedUser? {
         guard SurveyToken.looksValid(session) else { return nil }
         let hash = SurveyToken.hash(session)
+        guard let (user, lastSeen) = try await liveSession(hash: hash, now: now) else { return nil }
+        try await touch(hash: hash, lastSeen: lastSeen, now: now)
+        return user
+    }
+
+    private func liveSession(hash: Data, now: Date) async throws -> (AuthenticatedUser, Date?)? {
+        let idleSince = now.addingTimeInterval(-sessions.idleTimeout)
         return try await writer.read { db in
             try Row.fetchOne(
                 db,
-                sql: "SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ? AND s.expires_at > ? AND u.revoked_at IS NULL",
-                arguments: [hash, now]
-            ).map(Self.user)
+                sql: """
+                    SELECT u.*, s.last_seen_at AS session_last_seen FROM sessions s JOIN users u ON u.id = s.user_id
+                    WHERE s.id_hash = ? AND s.expires_at > ? AND s.last_seen_at > ? AND u.revoked_at IS NULL
+                    """,
+                arguments: [hash, now, idleSince]
+            ).map { (Self.user($0), $0["session_last_seen"]) }
+        }
+    }
+
+    private func touch(hash: Data, lastSeen: Date?, now: Date) async throws {
+        if let lastSeen, now.timeIntervalSince(lastSeen) < sessions.touchInterval { return }
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?", arguments: [now, hash])
         }
     }
 
@@ -100,9 +156,24 @@ public struct UserStore: Sendable {
         try await writer.write { db in try db.execute(sql: "DELETE FROM sessions WHERE id_hash = ?", arguments: [hash]) }
     }
 
+    /// Whether a credential still holds: one read by primary key or unique index, cheap enough for every
+    /// open socket to run each second. `used` marks a session used, as a frame from its socket does.
+    public func isValid(_ credential: Credential, used: Bool = false, now: Date = Date()) async throws -> Bool {
+        switch credential {
+        case .apiToken(let hash):
+            return try await writer.read { db in
+                try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE token_hash = ? AND revoked_at IS NULL", arguments: [hash]) ?? false
+            }
+        case .session(let hash):
+            guard let (_, lastSeen) = try await liveSession(hash: hash, now: now) else { return false }
+            if used { try await touch(hash: hash, lastSeen: lastSeen, now: now) }
+            return true
+        }
+    }
+
     static func user(_ row: Row) -> AuthenticatedUser {
         AuthenticatedUser(
-            id: row["id"], name: row["name"], email: row["email"],
+            id: row["id"], name: row["name"], email: row["email"] ?? "",
             role: AuthenticatedUser.Role(rawValue: row["role"]) ?? .analyst, assigneeID: row["assignee_id"]
         )
     }

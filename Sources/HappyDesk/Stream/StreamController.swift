@@ -32,15 +32,16 @@ public struct StreamController: Sendable {
         api.ws(
             "stream",
             shouldUpgrade: { request, context in
-                try Self.checkOrigin(request)
+                try session.checkOrigin(request, context: context)
                 _ = try Self.after(request)
                 return .upgrade([:])
             },
             onUpgrade: { inbound, outbound, context in
-                guard let user = context.requestContext.user else { return }
+                guard let user = context.requestContext.user, let credential = context.requestContext.credential else { return }
                 let after = (try? Self.after(context.request)) ?? nil
                 try await StreamSession(
-                    user: user, after: after, reader: session.reader, hub: session.hub, actions: session.actions, logger: context.logger
+                    user: user, credential: credential, after: after, reader: session.reader, hub: session.hub, actions: session.actions,
+                    users: session.users, logger: context.logger
                 ).run(inbound: inbound, outbound: outbound)
             })
     }
@@ -55,17 +56,10 @@ public struct StreamController: Sendable {
     }
 
     /// Browsers send cookies on cross-site WebSocket handshakes: a cookie-authenticated upgrade must
-    /// come from this site's own page.
-    static func checkOrigin(_ request: Request) throws {
-        guard request.headers[.authorization] == nil, let origin = request.headers[.origin], origin != "null" else { return }
-        let host = request.head.authority ?? ""
-        guard let url = URL(string: origin), let originHost = url.host else {
-            throw AppError(.forbidden, code: "bad_origin", "the stream must be opened from the analyst page")
-        }
-        let originAuthority = url.port.map { "\(originHost):\($0)" } ?? originHost
-        guard originAuthority.lowercased() == host.lowercased() else {
-            throw AppError(.forbidden, code: "bad_origin", "the stream must be opened from the analyst page on \(host)")
-        }
+    /// come from this site's own page, by the same Origin rule as every cookie-authenticated change.
+    func checkOrigin(_ request: Request, context: AppRequestContext) throws {
+        guard case .session = context.credential else { return }
+        try users.origin.check(request)
     }
 
     @Sendable func events(request: Request, context: AppRequestContext) async throws -> Response {

@@ -5,14 +5,23 @@ import Logging
 
 /// One analyst's WebSocket: replays what they missed after `?after=`, then forwards live events, while
 /// answering the frames they send (reply, ack, kudos).
+///
+/// The socket lives no longer than its credential: every `SessionSettings.recheckInterval` it re-reads
+/// the token or session (revocation may come from the CLI, another process), and it checks again before
+/// acting on each frame; once the credential is gone the socket closes with 1008 (policy violation).
 struct StreamSession: Sendable {
     let user: AuthenticatedUser
+    let credential: Credential
     /// Replay events after this id; nil goes live at once.
     let after: Int64?
     let reader: any DatabaseReader
     let hub: StreamHub
     let actions: FeedbackActions
+    let users: UserStore
     let logger: Logger
+
+    /// Tells the analyst page to show the sign-in form rather than reconnect; fits the 123-byte limit.
+    static let signedOutReason = "signed out, revoked or expired: sign in again"
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         // Subscribe before reading the replay, so nothing committed in between is lost; ids dedupe the overlap.
@@ -21,6 +30,7 @@ struct StreamSession: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await send(subscription, to: outbound) }
             group.addTask { try await receive(inbound, outbound) }
+            group.addTask { try await watchCredential(outbound) }
             // Either side ending ends the session: the client left, or the feed was cut.
             _ = try await group.next()
             group.cancelAll()
@@ -57,8 +67,36 @@ struct StreamSession: Sendable {
         }
     }
 
+    /// Returns (ending the session) once the credential no longer holds, after closing the socket with 1008.
+    private func watchCredential(_ outbound: WebSocketOutboundWriter) async throws {
+        while true {
+            try await Task.sleep(for: users.sessions.recheckInterval)
+            guard try await credentialHolds(used: false, outbound) else { return }
+        }
+    }
+
+    /// Whether the credential is still valid; when not, the socket is closed. A failed read closes too
+    /// (fail closed), with a reason that invites a reconnect rather than a new sign-in.
+    private func credentialHolds(used: Bool, _ outbound: WebSocketOutboundWriter) async throws -> Bool {
+        let valid: Bool
+        do {
+            valid = try await users.isValid(credential, used: used)
+        } catch {
+            logger.error("stream credential re-check failed", metadata: ["user": "\(user.id)", "error": "\(String(reflecting: error))"])
+            try await outbound.close(.unexpectedServerError, reason: "could not re-check your sign-in; reconnect")
+            return false
+        }
+        if !valid {
+            logger.info("stream closed: credential ended", metadata: ["user": "\(user.id)"])
+            try await outbound.close(.policyViolation, reason: Self.signedOutReason)
+        }
+        return valid
+    }
+
     private func receive(_ inbound: WebSocketInboundStream, _ outbound: WebSocketOutboundWriter) async throws {
         for try await message in inbound.messages(maxSize: ClientFrame.maxBytes * 2) {
+            // A frame is acted on only while the credential holds; it also counts as use of a session.
+            guard try await credentialHolds(used: true, outbound) else { return }
             let reply: ServerReply
             switch message {
             case .binary:

@@ -27,6 +27,8 @@ public struct Settings: Sendable {
     public var reopenWebhookURL: String?
     /// Events a stream socket may have waiting before it is disconnected as too slow.
     public var streamBufferLimit = 1024
+    /// Browser sessions: idle and absolute lifetimes, and how often open sockets re-check them.
+    public var sessions = SessionSettings()
 
     public init(surveysDirectory: URL, migrationsDirectory: URL) {
         self.surveysDirectory = surveysDirectory

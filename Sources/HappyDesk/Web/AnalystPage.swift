@@ -19,7 +19,9 @@ public struct AnalystPage: Sendable {
     }
 
     @Sendable func show(request: Request, context: AppRequestContext) async throws -> Response {
-        guard let user = context.user else { return Self.response(Self.login(error: nil)) }
+        guard let user = context.user, AuthenticatedUser.Role.people.contains(user.role) else {
+            return try Self.loginPage(error: nil, request: request, secure: users.origin.secureCookies)
+        }
         return Self.response(Self.app(user: user, labels: factorLabels()))
     }
 
@@ -44,10 +46,19 @@ public struct AnalystPage: Sendable {
         do { return try MustacheTemplate(string: AnalystPageTemplate.html) } catch { preconditionFailure("analyst template: \(error)") }
     }()
 
-    static func login(error: String?) -> String {
-        var context: [String: Any] = ["signedIn": false]
+    static func login(error: String?, csrf: String) -> String {
+        var context: [String: Any] = ["signedIn": false, "csrf": csrf]
         if let error { context["error"] = error }
         return template.render(context)
+    }
+
+    /// The sign-in form with its CSRF token: the browser's own when it has one, else a fresh one set as a cookie.
+    static func loginPage(error: String?, request: Request, secure: Bool, status: HTTPResponse.Status = .ok) throws -> Response {
+        let existing = LoginCSRF.token(in: request)
+        let csrf = existing ?? LoginCSRF.issue()
+        var response = response(login(error: error, csrf: csrf), status: status)
+        if existing == nil { response.setCookie(try LoginCSRF.cookie(csrf, secure: secure)) }
+        return response
     }
 
     static func app(user: AuthenticatedUser, labels: String) -> String {

@@ -25,6 +25,7 @@ enum AnalystPageTemplate {
         <h2>Sign in</h2>{{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
         <p><label for="token">Your API token (from <code>happydesk users add</code>)</label><br>
         <input type="password" id="token" name="token" autocomplete="off" required></p>
+        <input type="hidden" name="csrf" value="{{csrf}}">
         <button type="submit" id="signin">Sign in</button></form></main>
         {{/signedIn}}
         {{#signedIn}}
@@ -85,7 +86,7 @@ enum AnalystPageTemplate {
         else if(m.type==='message.created'){msg(card(m.data.response_id),m.data);}
         else if(m.type==='kudos.created'){card(m.data.response_id).querySelector('.kudolist').appendChild(el('div','kudos','★ '+m.data.from_name+': '+m.data.text));picture();}
         else if(m.type==='ok'||m.type==='error'){var cb=refs[m.ref];delete refs[m.ref];if(m.type==='error')statusEl.textContent='error: '+m.message;if(cb)cb(m.type==='ok');}};
-        ws.onclose=function(ev){statusEl.dataset.state='closed';statusEl.textContent='reconnecting…'+(ev.reason?' ('+ev.reason+')':'');setTimeout(connect,1500);};}
+        ws.onclose=function(ev){if(ev.code===1008&&/sign in/.test(ev.reason||'')){location.reload();return;}statusEl.dataset.state='closed';statusEl.textContent='reconnecting…'+(ev.reason?' ('+ev.reason+')':'');setTimeout(connect,1500);};}
         picture();connect();
         })();
         </script>

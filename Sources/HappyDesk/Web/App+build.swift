@@ -44,7 +44,7 @@ public struct HappyDeskServer: Sendable {
         IntakeService(batcher: batcher, catalog: catalog, vault: vault, settings: settings, logger: logger)
     }
 
-    public var users: UserStore { UserStore(writer: database) }
+    public var users: UserStore { UserStore(writer: database, sessions: settings.sessions, publicURL: settings.publicURL) }
 
     public var answers: AnswerService {
         AnswerService(reader: database, batcher: batcher, catalog: catalog, publisher: publisher, followUp: FollowUpRules(settings: settings))
@@ -81,7 +81,8 @@ public func buildRouter(_ server: HappyDeskServer) -> Router<AppRequestContext> 
     // Intake: closures in.
     ClosureController(
         intake: server.intake,
-        verifier: server.settings.webhookSecret.flatMap { $0.isEmpty ? nil : SignatureVerifier(secret: $0) }
+        verifier: server.settings.webhookSecret.flatMap { $0.isEmpty ? nil : SignatureVerifier(secret: $0) },
+        users: server.users
     ).register(on: router)
 
     // Answering: the requester's survey page.

@@ -7,11 +7,14 @@ public struct AppRequestContext: RequestContext, WebSocketRequestContext {
     public let webSocket: WebSocketHandlerReference<Self>
     /// The signed-in user, set by the authentication middleware of protected routes.
     public var user: AuthenticatedUser?
+    /// What `user` was authenticated with, so a long-lived stream socket can re-check it.
+    public var credential: Credential?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.webSocket = .init()
         self.user = nil
+        self.credential = nil
     }
 }
 
@@ -19,6 +22,11 @@ public struct AppRequestContext: RequestContext, WebSocketRequestContext {
 public struct AuthenticatedUser: Sendable, Equatable {
     public enum Role: String, Sendable, Codable, CaseIterable {
         case analyst, manager, admin
+        /// A system (an ITSM business rule, a trigger) that may only post closures: it opens no analyst route.
+        case integration
+
+        /// The roles of people, who read feedback; every analyst and manager route allows only these.
+        public static let people: Set<Role> = [.analyst, .manager, .admin]
     }
 
     public var id: Int64
@@ -36,6 +44,6 @@ public struct AuthenticatedUser: Sendable, Equatable {
         self.assigneeID = assigneeID
     }
 
-    /// Managers and admins see all feedback; analysts only their own.
-    public var seesEverything: Bool { role != .analyst }
+    /// Managers and admins see all feedback; analysts only their own; integrations none.
+    public var seesEverything: Bool { role == .manager || role == .admin }
 }
