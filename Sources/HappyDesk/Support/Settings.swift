@@ -27,6 +27,8 @@ public struct Settings: Sendable {
     public var reopenWebhookURL: String?
     /// Events a stream socket may have waiting before it is disconnected as too slow.
     public var streamBufferLimit = 1024
+    /// Rate limits, the write queue's bound and the HTTP idle timeout (Support/LimitSettings.swift).
+    public var limits = LimitSettings()
 
     public init(surveysDirectory: URL, migrationsDirectory: URL) {
         self.surveysDirectory = surveysDirectory
