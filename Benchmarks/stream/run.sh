@@ -28,6 +28,8 @@ done
 # Closures are posted with an integration token: only an authenticated caller gets survey_url back.
 integration=$($BIN users add --name "Bench ITSM" --role integration | sed -n 's/^API token (shown once): //p')
 echo "integration - $integration" >>"$work/users"
+# The limits stay on (their cost is measured) but so high that a benchmark from one address never meets them.
+export HAPPYDESK_RATE_LIMIT_CLOSURES=1000000/sec HAPPYDESK_RATE_LIMIT_SURVEY=1000000/sec HAPPYDESK_RATE_LIMIT_SIGNIN=1000000/sec
 HAPPYDESK_PORT=$port $BIN serve >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done

@@ -15,6 +15,7 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var storage: StorageOptions
     @OptionGroup(title: "Delivery") var delivery: DeliveryOptions
     @OptionGroup(title: "Sign-in and intake") var sessions: SessionOptions
+    @OptionGroup(title: "Limits") var limits: LimitOptions
 
     @Flag(help: "Do not send from this process (run `happydesk outbox send` elsewhere). [env: HAPPYDESK_DELIVERY_DISABLED=1]")
     var noDelivery = false
@@ -76,6 +77,7 @@ struct Serve: AsyncParsableCommand {
         settings.secretKey = env("HAPPYDESK_SECRET_KEY")
         settings.secretKeyFile = secretKeyFile ?? env("HAPPYDESK_SECRET_KEY_FILE")
         delivery.apply(to: &settings)
+        limits.apply(to: &settings)
         if let list = alertWebhooks ?? env("HAPPYDESK_ALERT_WEBHOOKS") {
             do { settings.alertWebhooks = try Settings.parseAlertWebhooks(list) } catch { fail("\(error)") }
         }

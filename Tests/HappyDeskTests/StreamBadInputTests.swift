@@ -86,7 +86,7 @@ final class StreamBadInputTests: XCTestCase {
         }
     }
 
-    func testMalformedOversizeAndOverlongFramesGetErrorFramesAndTheSocketStaysUsable() async throws {
+    func testMalformedAndOverlongFramesGetErrorFramesAndTheSocketStaysUsable() async throws {
         let server = try makeServer(directory: try makeTemporaryDirectory())
         let people = try await StreamPeople.add(to: server)
         try await buildApplication(server).test(.live) { client in
@@ -102,9 +102,7 @@ final class StreamBadInputTests: XCTestCase {
             try await sam.send(#"{"type":"reply","response_id":"#)
             try await sam.waitFor { ($0["type"] as? String) == "error" && ($0["code"] as? String) == "malformed_json" && $0["ref"] == nil }
 
-            try await sam.send(#"{"type":"reply","text":"x","padding":""# + String(repeating: "a", count: 100_000) + #""}"#)
-            let tooBig = try await sam.waitFor { ($0["code"] as? String) == "frame_too_large" }
-            XCTAssertEqual(tooBig["status"] as? Int, 413)
+            // A frame over 64 KB closes the socket with 1009 (AbuseLimitTests); the decoder refuses it before buffering.
 
             let tooLong = try await sam.request(["type": "reply", "response_id": responseID, "text": String(repeating: "é", count: 5001)])
             XCTAssertEqual(tooLong["code"] as? String, "text_too_long")

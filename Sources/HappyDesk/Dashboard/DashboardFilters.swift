@@ -84,6 +84,28 @@ public struct DashboardFilters: Sendable, Equatable {
         if let start = self.from, let end = self.to, start > end {
             throw DashboardInputError("--from \(start) is after --to \(end)")
         }
+        try Self.checkRange(from: self.from, to: self.to)
+    }
+}
+
+extension DashboardFilters {
+    /// The first and last day a dashboard may ask for, and its longest span: a report walks every day of its
+    /// range, so a range from year 1 to 9999 would be millions of days of work for one request.
+    public static let earliestDay = "2000-01-01"
+    public static let latestDay = "2100-12-31"
+    public static let maximumSpanDays = 3660
+
+    static func checkRange(from: String?, to: String?) throws(DashboardInputError) {
+        for (name, day) in [("from", from), ("to", to)] {
+            guard let day else { continue }
+            guard day >= earliestDay && day <= latestDay else {
+                throw DashboardInputError("--\(name) must be a day from \(earliestDay) to \(latestDay), not '\(day)'")
+            }
+        }
+        if let from, let to, let first = DashboardDay.dayNumber(from), let last = DashboardDay.dayNumber(to), last - first + 1 > maximumSpanDays {
+            throw DashboardInputError(
+                "--from \(from) to --to \(to) is \(last - first + 1) days: a dashboard covers at most \(maximumSpanDays) days (about 10 years)")
+        }
     }
 }
 

@@ -29,6 +29,8 @@ public struct Settings: Sendable {
     public var streamBufferLimit = 1024
     /// Browser sessions: idle and absolute lifetimes, and how often open sockets re-check them.
     public var sessions = SessionSettings()
+    /// Rate limits, the write queue's bound and the HTTP idle timeout (Support/LimitSettings.swift).
+    public var limits = LimitSettings()
 
     public init(surveysDirectory: URL, migrationsDirectory: URL) {
         self.surveysDirectory = surveysDirectory

@@ -7,6 +7,10 @@ import Synchronization
 ///
 /// A caller resumes only after the transaction holding its write has committed, so every
 /// acknowledged write is durable; the commit (and its fsync) is paid once per batch.
+///
+/// The queue is bounded: when `maxPending` writes are already waiting, a new one fails at once with a 503
+/// and `Retry-After: 1`, so a flood costs the flooder a retry instead of costing the server unbounded memory
+/// and every caller unbounded latency.
 public final class WriteBatcher: Sendable {
     private final class Job: @unchecked Sendable {
         let body: (Database) throws -> any Sendable
@@ -27,24 +31,33 @@ public final class WriteBatcher: Sendable {
     public let writer: any DatabaseWriter
     private let state = Mutex(State())
     private let maxBatch: Int
+    /// Writes that may wait for the database before new ones are refused.
+    public let maxPending: Int
 
-    public init(writer: any DatabaseWriter, maxBatch: Int = 256) {
+    public init(writer: any DatabaseWriter, maxBatch: Int = 256, maxPending: Int = 10_000) {
         self.writer = writer
         self.maxBatch = maxBatch
+        self.maxPending = max(1, maxPending)
     }
+
+    /// Writes queued and not yet started.
+    public var pendingCount: Int { state.withLock { $0.pending.count } }
 
     /// Runs `body` inside a write transaction shared with other concurrent callers.
     public func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         let value = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<any Sendable, any Error>) in
             let job = Job(body: { try body($0) }, continuation: continuation)
-            let start = state.withLock { state -> Bool in
+            let start = state.withLock { state -> Bool? in
+                guard state.pending.count < maxPending else { return nil }
                 state.pending.append(job)
                 guard !state.draining else { return false }
                 state.draining = true
                 return true
             }
-            if start {
-                Task { await self.drain() }
+            switch start {
+            case nil: continuation.resume(throwing: AppError.overloaded(retryAfter: 1))
+            case true?: Task { await self.drain() }
+            case false?: break
             }
         }
         guard let typed = value as? T else { preconditionFailure("WriteBatcher result type mismatch") }

@@ -1,8 +1,10 @@
 import Foundation
 import GRDB
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// Everything a running server shares: opened once in `HappyDeskServer.open`, used by routes and services.
@@ -35,7 +37,8 @@ public struct HappyDeskServer: Sendable {
             logger: logger)
         try hub.attach(database)
         return HappyDeskServer(
-            settings: settings, database: database, batcher: WriteBatcher(writer: database), catalog: catalog, vault: vault,
+            settings: settings, database: database, batcher: WriteBatcher(writer: database, maxPending: settings.limits.writeQueueLimit),
+            catalog: catalog, vault: vault,
             publisher: hub, hub: hub, logger: logger
         )
     }
@@ -60,6 +63,15 @@ public func buildRouter(_ server: HappyDeskServer) -> Router<AppRequestContext> 
     let router = Router(context: AppRequestContext.self)
     router.middlewares.add(ErrorMiddleware())
     router.middlewares.add(RedactedRequestLog(.debug))
+    let limits = server.settings.limits
+    // Failed sign-ins, bearer tokens and signatures, per client address: checked before any credential is.
+    if let limit = limits.signIn {
+        let limiter = RateLimiter(id: "signin", counts: "failed sign-ins from this address", variable: "HAPPYDESK_RATE_LIMIT_SIGNIN", limit: limit)
+        router.middlewares.add(
+            RateLimitMiddleware(limiter: limiter, counting: .failures) { request, context in
+                RateLimitKeys.presentsCredential(request) ? ClientAddress.of(request, context, trustProxy: limits.trustProxy) : nil
+            })
+    }
 
     router.get("/healthz") { _, _ -> Response in
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
@@ -78,15 +90,28 @@ public func buildRouter(_ server: HappyDeskServer) -> Router<AppRequestContext> 
             body: .init(byteBuffer: ByteBuffer(string: openAPI)))
     }
 
-    // Intake: closures in.
+    // Intake: closures in, limited per credential.
+    let intakeRoutes = router.group()
+    if let limit = limits.closures {
+        let limiter = RateLimiter(id: "closures", counts: "closures for this credential", variable: "HAPPYDESK_RATE_LIMIT_CLOSURES", limit: limit)
+        intakeRoutes.add(
+            middleware: RateLimitMiddleware(limiter: limiter, counting: .requests) { request, context in
+                RateLimitKeys.closureCredential(request, context, trustProxy: limits.trustProxy)
+            })
+    }
     ClosureController(
         intake: server.intake,
         verifier: server.settings.webhookSecret.flatMap { $0.isEmpty ? nil : SignatureVerifier(secret: $0) },
         users: server.users
-    ).register(on: router)
+    ).register(on: intakeRoutes)
 
-    // Answering: the requester's survey page.
-    SurveyPageController(answers: server.answers, feedback: server.feedback).register(on: router)
+    // Answering: the requester's survey page; answers and replies limited per link.
+    let surveyRoutes = router.group()
+    if let limit = limits.survey {
+        let limiter = RateLimiter(id: "survey", counts: "answers for this survey link", variable: "HAPPYDESK_RATE_LIMIT_SURVEY", limit: limit)
+        surveyRoutes.add(middleware: RateLimitMiddleware(limiter: limiter, counting: .requests, key: RateLimitKeys.surveyLink))
+    }
+    SurveyPageController(answers: server.answers, feedback: server.feedback).register(on: surveyRoutes)
 
     // Stream: the analyst's live feed, replies, acknowledgements and kudos; the analyst page and its sign-in.
     StreamController(reader: server.database, hub: server.hub, actions: server.feedback, users: server.users, catalog: server.catalog)
@@ -104,10 +129,20 @@ public func buildRouter(_ server: HappyDeskServer) -> Router<AppRequestContext> 
 /// The HTTP server with its background services; run it with `runService()`.
 public func buildApplication(_ server: HappyDeskServer, services: [any Service] = []) -> some ApplicationProtocol {
     let router = buildRouter(server)
+    let idle = TimeAmount.nanoseconds(Int64(server.settings.limits.httpIdleTimeout * 1_000_000_000))
+    let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
+        http1: .init(idleTimeout: idle),
+        // A frame over the stream's 64 KB limit is refused by the decoder (close code 1009) before it is buffered.
+        ws: .init(maxFrameSize: ClientFrame.maxBytes)
+    )
+    let webSocketResponder = router.buildResponder()
     var app = Application(
         router: router,
-        // Frames up to 1 MB reach the stream, which answers anything over its own 64 KB limit with an error frame.
-        server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(ws: .init(maxFrameSize: 1 << 20))),
+        server: HTTPServerBuilder { responder in
+            FirstRequestDeadlineChannel(
+                base: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder, configuration: configuration),
+                timeout: idle)
+        },
         configuration: .init(address: .hostname(server.settings.host, port: server.settings.port), serverName: "happydesk"),
         logger: server.logger
     )

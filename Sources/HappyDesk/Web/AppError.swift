@@ -11,12 +11,23 @@ public struct AppError: Error, HTTPResponseError, CustomStringConvertible {
     public var code: String
     public var message: String
     public var format: Format
+    /// Extra response headers, such as `Retry-After` on a 429 or 503.
+    public var headers: HTTPFields = [:]
+    /// The rate limit that refused the request (`signin`, `survey`, `closures`), sent as `error.limit`.
+    public var limit: String?
 
     public init(_ status: HTTPResponse.Status, code: String, _ message: String, format: Format = .json) {
         self.status = status
         self.code = code
         self.message = message
         self.format = format
+    }
+
+    /// The write queue is full: the client should retry shortly rather than wait in an unbounded queue.
+    public static func overloaded(retryAfter seconds: Int = 1) -> AppError {
+        var error = AppError(.serviceUnavailable, code: "overloaded", "the server is busy saving other requests; retry in \(seconds) s")
+        error.headers[.retryAfter] = String(seconds)
+        return error
     }
 
     public var description: String { "\(status.code) \(code): \(message)" }
@@ -36,16 +47,15 @@ public struct AppError: Error, HTTPResponseError, CustomStringConvertible {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         switch format {
         case .json:
-            let data = try JSONEncoder().encode(ErrorBody(error: .init(code: code, message: message)))
-            return Response(
-                status: status,
-                headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-                body: .init(byteBuffer: ByteBuffer(bytes: data))
-            )
+            let data = try JSONEncoder().encode(ErrorBody(error: .init(code: code, message: message, limit: limit)))
+            var fields: HTTPFields = [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"]
+            fields.append(contentsOf: headers)
+            return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
         case .html:
             let page = Templates.errorPage(title: status.reasonPhrase, message: message)
             var headers = Templates.pageHeaders
             headers[.contentType] = "text/html; charset=utf-8"
+            headers.append(contentsOf: self.headers)
             return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: page)))
         }
     }
@@ -56,6 +66,7 @@ struct ErrorBody: Encodable {
     struct Detail: Encodable {
         let code: String
         let message: String
+        let limit: String?
     }
     let error: Detail
 }

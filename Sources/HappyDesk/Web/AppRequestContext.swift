@@ -1,20 +1,24 @@
 import Hummingbird
 import HummingbirdWebSocket
+import NIOCore
 
 /// The one request context of the app: HTTP routes and WebSocket upgrades share a router.
-public struct AppRequestContext: RequestContext, WebSocketRequestContext {
+public struct AppRequestContext: RequestContext, WebSocketRequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let webSocket: WebSocketHandlerReference<Self>
     /// The signed-in user, set by the authentication middleware of protected routes.
     public var user: AuthenticatedUser?
     /// What `user` was authenticated with, so a long-lived stream socket can re-check it.
     public var credential: Credential?
+    /// The peer of the TCP connection: what per-address rate limits count, unless a trusted proxy says otherwise.
+    public let remoteAddress: SocketAddress?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.webSocket = .init()
         self.user = nil
         self.credential = nil
+        self.remoteAddress = source.channel.remoteAddress
     }
 }
 

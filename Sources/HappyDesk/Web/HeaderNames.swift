@@ -8,6 +8,7 @@ extension HTTPField.Name {
     static let contentSecurityPolicyHeader = named("Content-Security-Policy")
     static let happydeskSignature = named("X-Happydesk-Signature")
     static let hubSignature = named("X-Hub-Signature")
+    static let xForwardedFor = named("X-Forwarded-For")
 
     private static func named(_ name: String) -> HTTPField.Name {
         guard let field = HTTPField.Name(name) else { preconditionFailure("'\(name)' is not a valid header name") }
