@@ -20,7 +20,9 @@ final class AbuseLimitTests: XCTestCase {
         change(&settings.limits)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        return try HappyDeskServer.open(settings: settings, logger: logger)
+        let server = try HappyDeskServer.open(settings: settings, logger: logger)
+        try addTestIntegration(to: server)
+        return server
     }
 
     // MARK: settings
@@ -156,11 +158,21 @@ final class AbuseLimitTests: XCTestCase {
     func testFailedSignInsOnTheFormGet429AsAPage() async throws {
         let server = try makeLimitedServer { $0.signIn = RateLimit(count: 2, per: .minute) }
         try await buildApplication(server).test(.live) { client in
+            // A real form: its CSRF cookie and field, from this site's origin; only the token is wrong.
+            let page = try await client.execute(uri: "/analyst", method: .get)
+            let csrfCookie = try XCTUnwrap(page.headers[.setCookie]?.split(separator: ";").first.map(String.init))
+            let csrf = String(csrfCookie.split(separator: "=", maxSplits: 1).last ?? "")
+            func post() async throws -> TestResponse {
+                try await client.execute(
+                    uri: "/analyst/login", method: .post,
+                    headers: [.contentType: "application/x-www-form-urlencoded", .cookie: csrfCookie, .origin: testOrigin],
+                    body: ByteBuffer(string: "token=hd_wrong&csrf=\(csrf)"))
+            }
             for _ in 0..<2 {
-                let wrong = try await client.postForm("/analyst/login", "token=hd_wrong")
+                let wrong = try await post()
                 XCTAssertEqual(wrong.status, .unauthorized)
             }
-            let limited = try await client.postForm("/analyst/login", "token=hd_wrong")
+            let limited = try await post()
             XCTAssertEqual(limited.status, .tooManyRequests)
             Self.assertRetryAfter(limited, atMost: 30)
             XCTAssertEqual(limited.headers[.contentType], "text/html; charset=utf-8")
