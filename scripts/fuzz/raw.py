@@ -210,6 +210,8 @@ for n in range(total):
         if code is None:
             # Closing a connection on bytes that are not HTTP is fine; the server must still be alive.
             unanswered += 1
+            if os.environ.get("FUZZ_VERBOSE"):
+                print("closed without an answer:", payload[:160])
         elif code >= 500:
             failures.append((payload[:300], head))
     if n % 100 == 99 and not healthy():

@@ -7,6 +7,7 @@
 #   FUZZ_EXAMPLES   schemathesis cases per operation (default 200; `make test` uses 25)
 #   FUZZ_RAW        raw fuzzer cases (default 3000; `make test` uses 600)
 #   BIN             the happydesk binary (default .build/debug/happydesk)
+#   FUZZ_SPEC       a description to test instead of the one the server serves (to check the checks)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-.build/debug/happydesk}
@@ -49,7 +50,7 @@ alive() { kill -0 "$server_pid" 2>/dev/null || { echo "fuzz: the server died" >&
 
 echo "fuzz: schemathesis, $EXAMPLES cases per operation"
 status=0
-SCHEMATHESIS_HOOKS=scripts.fuzz.hooks PYTHONPATH=. schemathesis run "$FUZZ_BASE/openapi.yaml" \
+SCHEMATHESIS_HOOKS=scripts.fuzz.hooks PYTHONPATH=. schemathesis run "${FUZZ_SPEC:-$FUZZ_BASE/openapi.yaml}" --url "$FUZZ_BASE" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
   --phases examples,coverage,fuzzing --max-examples "$EXAMPLES" --seed 20261201 --workers 2 --no-shrink \
   --request-timeout 10 --suppress-health-check all --warnings off --output-truncate true \
