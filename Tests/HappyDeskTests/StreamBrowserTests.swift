@@ -9,9 +9,9 @@ import XCTest
 /// a response submitted by another client appears without reloading.
 final class StreamBrowserTests: XCTestCase {
     func testAResponseSubmittedElsewhereAppearsOnTheAnalystPageWithoutAReload() async throws {
-        guard Self.which("chromium") != nil || Self.which("chromium-browser") != nil, Self.which("chromedriver") != nil else {
-            throw XCTSkip("chromium and chromedriver are not installed (scripts/deps.sh test installs them)")
-        }
+        try requirePeer(
+            (Self.which("chromium") != nil || Self.which("chromium-browser") != nil) && Self.which("chromedriver") != nil,
+            "chromium and chromedriver are not installed (scripts/deps.sh test installs them)")
         let dir = try makeTemporaryDirectory()
         let server = try makeServer(directory: dir)
         let people = try await StreamPeople.add(to: server)
@@ -49,7 +49,7 @@ final class StreamBrowserTests: XCTestCase {
             for await code in exited.stream { status = code }
             try? log.close()
             let transcript = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-            if status == 77 { throw XCTSkip("browser tooling missing: \(transcript)") }
+            try requirePeer(status != 77, "browser tooling missing: \(transcript)")
             XCTAssertEqual(status, 0, transcript)
             XCTAssertTrue(transcript.contains("OK:"), transcript)
         }

@@ -50,7 +50,7 @@ public struct FollowUpRules: Sendable {
         if !place.isEmpty { parts[0] += " (\(place))" }
         if let analyst = body.assignee_name ?? body.assignee_email { parts.append("resolved by \(analyst)") }
         if !reasons.isEmpty { parts.append("reasons: \(reasons.joined(separator: ", "))") }
-        if let comment = body.comment { parts.append("comment: \"\(comment.prefix(300))\"") }
+        if let comment = body.comment { parts.append("comment: \"\(TextLimit.prefix(comment, 300))\"") }
         if let url = settings.analystPageURL { parts.append(url) }
         return parts.joined(separator: " · ")
     }
