@@ -44,7 +44,9 @@ final class ParserFuzzTests: XCTestCase {
         var fuzz = FuzzInput(seed: 2)
         let fragments = ["t=", "v1=", "t=1795000000", "v1=\(hex)", ",", " ", "=", "t", "v1", "sha256=", hex, String(hex.prefix(63)), "é"]
         for round in 0..<Self.iterations {
-            let header = fuzz.chance(50) ? fuzz.string(fragments: fragments) : String(decoding: fuzz.mutate(Array(good.utf8), fragments: fragments), as: UTF8.self)
+            let header =
+                fuzz.chance(50)
+                ? fuzz.string(fragments: fragments) : String(decoding: fuzz.mutate(Array(good.utf8), fragments: fragments), as: UTF8.self)
             do {
                 try verifier.verify(header: header, body: body, now: now)
                 // Only a header still carrying the real MAC and timestamp may pass.
@@ -142,7 +144,11 @@ final class ParserFuzzTests: XCTestCase {
         for round in 0..<Self.iterations {
             var form: [(String, String)] = []
             for _ in 0..<fuzz.int(0...6) {
-                form.append((fuzz.chance(80) ? fuzz.pick(keys) : fuzz.string(maxLength: 4), fuzz.chance(50) ? fuzz.pick(values) : fuzz.string(fragments: values)))
+                form.append(
+                    (
+                        fuzz.chance(80) ? fuzz.pick(keys) : fuzz.string(maxLength: 4),
+                        fuzz.chance(50) ? fuzz.pick(values) : fuzz.string(fragments: values)
+                    ))
             }
             do {
                 let answer = try SurveyAnswer.parse(form: form)
@@ -179,7 +185,10 @@ final class ParserFuzzTests: XCTestCase {
         var fuzz = FuzzInput(seed: 7)
         let alphabet = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
         for _ in 0..<Self.iterations {
-            let text = fuzz.chance(50) ? fuzz.string(fragments: ["A", "z", "-", "_", "9"]) : String(decoding: fuzz.mutate(Array(SurveyToken.generate().value.utf8)), as: UTF8.self)
+            let text =
+                fuzz.chance(50)
+                ? fuzz.string(fragments: ["A", "z", "-", "_", "9"])
+                : String(decoding: fuzz.mutate(Array(SurveyToken.generate().value.utf8)), as: UTF8.self)
             if SurveyToken.looksValid(text) {
                 XCTAssertEqual(text.utf8.count, 43)
                 XCTAssertTrue(text.utf8.allSatisfy(alphabet.contains), text.debugDescription)
@@ -321,7 +330,8 @@ final class ParserFuzzTests: XCTestCase {
         XCTAssertEqual(JiraAdapter.parseJiraDate("2026-11-20T09:05:00.000-0500"), ISO8601.parse("2026-11-20T14:05:00Z"))
         XCTAssertEqual(JiraAdapter.parseJiraDate("2026-11-20T14:05:00Z"), ISO8601.parse("2026-11-20T14:05:00Z"))
         // The input that made Foundation's DateFormatter trap ("Incorrect range").
-        XCTAssertNil(JiraAdapter.parseJiraDate("28892863079266019615981376451843109380\u{301}-\u{200D}+1:Zexample.comaa.202611Z3412880291033982084+0000"))
+        XCTAssertNil(
+            JiraAdapter.parseJiraDate("28892863079266019615981376451843109380\u{301}-\u{200D}+1:Zexample.comaa.202611Z3412880291033982084+0000"))
         XCTAssertNil(JiraAdapter.parseJiraDate("2026-11-20é14:05:00.000+0000"))
     }
 
@@ -390,7 +400,8 @@ final class ParserFuzzTests: XCTestCase {
         var out = ""
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): out.append(Character(UnicodeScalar(byte)))
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                out.append(Character(UnicodeScalar(byte)))
             case UInt8(ascii: " "): out += "+"
             default:
                 let digits = Array("0123456789ABCDEF")

@@ -63,19 +63,19 @@ final class ParserLiveTests: XCTestCase {
 
             var fuzz = FuzzInput(seed: 900)
             var statuses: [Int: Int] = [:]
-            for round in 0..<400 {
+            for round in 0..<80 {
                 let (request, what) = Self.randomRequest(&fuzz, token: token, people: people, signer: signer, jira: jira)
-                let answer = try await RawHTTP.send(port: port, request)
+                let answer = try await RawHTTP.send(port: port, request, timeout: 2)
                 statuses[answer.status ?? 0, default: 0] += 1
                 if let status = answer.status {
                     XCTAssertLessThan(status, 500, "round \(round) \(what): \(answer.head)\n\(answer.body.prefix(300))")
                 }
-                if round % 50 == 49 {
+                if round % 25 == 24 {
                     let health = try await client.execute(uri: "/healthz", method: .get)
                     XCTAssertEqual(health.status, .ok, "server stopped answering after round \(round)")
                 }
             }
-            XCTAssertGreaterThan(statuses.filter { (400..<500).contains($0.key) }.values.reduce(0, +), 100, "\(statuses)")
+            XCTAssertGreaterThan(statuses.filter { (400..<500).contains($0.key) }.values.reduce(0, +), 20, "\(statuses)")
             let health = try await client.execute(uri: "/healthz", method: .get)
             XCTAssertEqual(health.status, .ok)
         }
@@ -91,7 +91,9 @@ final class ParserLiveTests: XCTestCase {
             let responseID = try await client.answer(token, score: 4)
             let sam = try await StreamProbe.connect(port: port, token: people.sam)
             var fuzz = FuzzInput(seed: 901)
-            let fragments = ["{", "}", "\"type\":", "\"reply\"", "\"ack\"", "\"response_id\":", "\(responseID)", "1e400", "\"text\":", "\"ref\":", ","]
+            let fragments = [
+                "{", "}", "\"type\":", "\"reply\"", "\"ack\"", "\"response_id\":", "\(responseID)", "1e400", "\"text\":", "\"ref\":", ",",
+            ]
             let count = 200
             for _ in 0..<count {
                 var text = fuzz.string(fragments: fragments)
@@ -187,7 +189,8 @@ final class ParserLiveTests: XCTestCase {
         case 0:
             let header = headerBytes(fuzz.bytes(fragments: ["t=", "v1=", ",", "1795000000", "é", "ab"]))
             return (
-                RawHTTP.request(target: Array("/api/v1/closures".utf8), headers: [Array("X-Happydesk-Signature: ".utf8) + header, json], body: Array("{}".utf8)),
+                RawHTTP.request(
+                    target: Array("/api/v1/closures".utf8), headers: [Array("X-Happydesk-Signature: ".utf8) + header, json], body: Array("{}".utf8)),
                 "signature header"
             )
         case 1:
@@ -201,14 +204,16 @@ final class ParserLiveTests: XCTestCase {
             let body = fuzz.mutate(Array(closureJSON(ticket: "INC-R\(fuzz.int(0...20))").utf8))
             let signature = Array(signer.sign(body: Data(body)).utf8)
             return (
-                RawHTTP.request(target: Array("/api/v1/closures".utf8), headers: [Array("X-Happydesk-Signature: ".utf8) + signature, json], body: body),
+                RawHTTP.request(
+                    target: Array("/api/v1/closures".utf8), headers: [Array("X-Happydesk-Signature: ".utf8) + signature, json], body: body),
                 "signed closure body"
             )
         case 4:
             let body = fuzz.mutate(jira, fragments: ["\"Done\"", "null", "{", "1e400"])
             let signature = Array(signer.hubSignature(body: body).utf8)
             return (
-                RawHTTP.request(target: Array("/api/v1/closures/jira".utf8), headers: [Array("X-Hub-Signature: ".utf8) + signature, json], body: body),
+                RawHTTP.request(
+                    target: Array("/api/v1/closures/jira".utf8), headers: [Array("X-Hub-Signature: ".utf8) + signature, json], body: body),
                 "signed jira body"
             )
         case 5:

@@ -59,7 +59,8 @@ public struct SurveyAnswer: Sendable, Equatable {
         var bucket: LostTimeBucket?
         if let lostTime {
             guard let found = survey.lostTime?.buckets.first(where: { $0.id == lostTime }) else {
-                throw AppError.badRequest("lost_time '\(TextLimit.preview(lostTime, 64))' is not one of this survey's answers", code: "invalid_lost_time")
+                throw AppError.badRequest(
+                    "lost_time '\(TextLimit.preview(lostTime, 64))' is not one of this survey's answers", code: "invalid_lost_time")
             }
             bucket = found
         }

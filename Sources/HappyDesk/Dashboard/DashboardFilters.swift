@@ -63,7 +63,8 @@ public struct DashboardFilters: Sendable, Equatable {
         }
         if let raw = present(by) {
             guard let parsed = Dimension(rawValue: raw.lowercased()) else {
-                throw DashboardInputError("unknown dimension '\(TextLimit.preview(raw, 40))': use \(Dimension.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw DashboardInputError(
+                    "unknown dimension '\(TextLimit.preview(raw, 40))': use \(Dimension.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             self.dimension = parsed
         }
