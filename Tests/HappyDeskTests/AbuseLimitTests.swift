@@ -29,7 +29,7 @@ final class AbuseLimitTests: XCTestCase {
 
     func testBadLimitSettingsStopServeWithOneLineNamingTheVariable() throws {
         let binary = CLITests.binary
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("happydesk binary not built at \(binary.path)") }
+        try requirePeer(FileManager.default.isExecutableFile(atPath: binary.path), "happydesk binary not built at \(binary.path)")
         let database = try makeTemporaryDirectory().appendingPathComponent("h.sqlite").path
         let cases = [
             ("HAPPYDESK_RATE_LIMIT_SIGNIN", "10/fortnight"), ("HAPPYDESK_RATE_LIMIT_SURVEY", "lots"), ("HAPPYDESK_RATE_LIMIT_CLOSURES", "0/min"),

@@ -15,7 +15,7 @@ final class CLITests: XCTestCase {
 
     func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
         let binary = Self.binary
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("happydesk binary not built at \(binary.path)") }
+        try requirePeer(FileManager.default.isExecutableFile(atPath: binary.path), "happydesk binary not built at \(binary.path)")
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments

@@ -17,9 +17,7 @@ final class CrashRecoveryTests: XCTestCase {
 
     func testEveryAcknowledgedAnswerSurvivesASigkillDuringSubmissionLoad() throws {
         let binary = CLITests.binary
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            throw XCTSkip("happydesk binary not built at \(binary.path)")
-        }
+        try requirePeer(FileManager.default.isExecutableFile(atPath: binary.path), "happydesk binary not built at \(binary.path)")
         let directory = try makeTemporaryDirectory()
         let database = directory.appendingPathComponent("happydesk.sqlite").path
         let port = try Self.freePort()

@@ -37,8 +37,8 @@ final class DashboardEndToEndTests: XCTestCase {
     }
 
     func testTheGeneratedFileLoadsInHeadlessChromiumWithNoErrorsAndNoRequests() throws {
-        guard which("chromium") != nil, which("chromedriver") != nil else { throw XCTSkip("chromium or chromedriver is not installed") }
-        guard (try? run("/usr/bin/env", ["python3", "-c", "import selenium"]).status) == 0 else { throw XCTSkip("python selenium is not installed") }
+        try requirePeer(which("chromium") != nil && which("chromedriver") != nil, "chromium or chromedriver is not installed")
+        try requirePeer((try? run("/usr/bin/env", ["python3", "-c", "import selenium"]).status) == 0, "python selenium is not installed")
         let fixture = try demoDatabase()
         let report = try fixture.builder().build(
             DashboardFilters(period: .month, dimension: .service), now: Date(timeIntervalSince1970: 1_795_000_000))
@@ -59,7 +59,7 @@ final class DashboardEndToEndTests: XCTestCase {
 
     func testTheCommandLineFailsWithOneLineOnBadInput() throws {
         let binary = repositoryRoot.appendingPathComponent(".build/debug/happydesk").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("build the happydesk binary first (swift build)") }
+        try requirePeer(FileManager.default.isExecutableFile(atPath: binary), "build the happydesk binary first (swift build)")
         let fixture = try demoDatabase(responses: 400)
         let common = [
             "--surveys", repositoryRoot.appendingPathComponent("Surveys").path, "--migrations",

@@ -31,7 +31,7 @@ final class PythonPeer: @unchecked Sendable {
         let line = String(decoding: buffer, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard line.hasPrefix("READY "), let parsed = Int(line.dropFirst(6)) else {
             process.terminate()
-            throw XCTSkip("\(script) did not start (is aiosmtpd installed? `python3 -m pip install aiosmtpd`): \(line)")
+            throw missingPeer("\(script) did not start (is aiosmtpd installed? `python3 -m pip install aiosmtpd`): \(line)")
         }
         self.port = parsed
     }
@@ -160,7 +160,7 @@ func makeSelfSignedCertificate(in directory: URL) throws -> (cert: URL, key: URL
     process.standardError = FileHandle.nullDevice
     try process.run()
     process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw XCTSkip("openssl could not make a test certificate") }
+    try requirePeer(process.terminationStatus == 0, "openssl could not make a test certificate")
     return (cert, key)
 }
 

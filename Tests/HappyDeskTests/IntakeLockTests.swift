@@ -231,7 +231,7 @@ final class IntakeLockTests: XCTestCase {
 /// Starts the built `happydesk` binary in the background; the caller terminates it.
 func startHappydesk(_ arguments: [String], _ environment: [String: String] = [:]) throws -> Process {
     let binary = CLITests.binary
-    guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("happydesk binary not built at \(binary.path)") }
+    try requirePeer(FileManager.default.isExecutableFile(atPath: binary.path), "happydesk binary not built at \(binary.path)")
     let process = Process()
     process.executableURL = binary
     process.arguments = arguments

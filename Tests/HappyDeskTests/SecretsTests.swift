@@ -89,9 +89,17 @@ final class SecretsTests: XCTestCase {
     }
 
     func testAnUnreadableKeyFileStopsStartupAndIsNeverOverwritten() throws {
-        // root reads a mode-000 file anyway; the directory and wrong-size tests cover that case.
-        guard geteuid() != 0 else { throw XCTSkip("running as root: chmod 000 does not stop reads") }
         let dir = try makeTemporaryDirectory()
+        if geteuid() == 0 {
+            // root reads a mode-000 file anyway (CI runs as root); a symlink loop cannot be read by anyone.
+            let keyFile = dir.appendingPathComponent("secret.key")
+            try FileManager.default.createSymbolicLink(atPath: keyFile.path, withDestinationPath: "secret.key")
+            XCTAssertThrowsError(try TokenVault.load(base64: nil, keyFile: keyFile.path)) { error in
+                XCTAssertTrue("\(error)".contains(keyFile.path), "\(error)")
+            }
+            XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: keyFile.path), "secret.key", "left alone")
+            return
+        }
         let keyFile = dir.appendingPathComponent("secret.key")
         let original = Data(repeating: 42, count: 32)
         try original.write(to: keyFile)
@@ -240,6 +248,7 @@ final class SecretsTests: XCTestCase {
         let dir = try makeTemporaryDirectory()
         let captured = CapturedLog()
         let server = try HappyDeskServer.open(settings: makeDeliverySettings(directory: dir), logger: captured.logger())
+        try addTestIntegration(to: server)
         let dispatcher = try OutboxDispatcher(server: server)
         let (_, apiToken) = try await server.users.add(name: "Sam Analyst", email: "sam@example.com", role: .analyst, assigneeID: "analyst-7")
         let (surveyToken, responseID) = try await buildApplication(server).test(.live) { client -> (String, Int64) in

@@ -221,7 +221,7 @@ func openWithCookie(port: Int, session: String, origin: String = testOrigin) asy
 /// Runs the built `happydesk` binary (as CLITests does), returning its exit status and output.
 func runHappydesk(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
     let binary = CLITests.binary
-    guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("happydesk binary not built at \(binary.path)") }
+    try requirePeer(FileManager.default.isExecutableFile(atPath: binary.path), "happydesk binary not built at \(binary.path)")
     let process = Process()
     process.executableURL = binary
     process.arguments = arguments

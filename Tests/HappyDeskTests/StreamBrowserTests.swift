@@ -10,9 +10,9 @@ import XCTest
 /// a response submitted by another client appears without reloading, and a reply sent from the page lands in its thread.
 final class StreamBrowserTests: XCTestCase {
     func testAResponseSubmittedElsewhereAppearsOnTheAnalystPageWithoutAReload() async throws {
-        guard Self.which("chromium") != nil || Self.which("chromium-browser") != nil, Self.which("chromedriver") != nil else {
-            throw XCTSkip("chromium and chromedriver are not installed (scripts/deps.sh test installs them)")
-        }
+        try requirePeer(
+            (Self.which("chromium") != nil || Self.which("chromium-browser") != nil) && Self.which("chromedriver") != nil,
+            "chromium and chromedriver are not installed (scripts/deps.sh test installs them)")
         let dir = try makeTemporaryDirectory()
         // The page's Origin must be the public URL's, so the browser's server listens where its public URL
         // says (the live test server always takes a random port); it shares the test server's database and hub.
@@ -60,7 +60,7 @@ final class StreamBrowserTests: XCTestCase {
             for await code in exited.stream { status = code }
             try? log.close()
             let transcript = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-            if status == 77 { throw XCTSkip("browser tooling missing: \(transcript)") }
+            try requirePeer(status != 77, "browser tooling missing: \(transcript)")
             XCTAssertEqual(status, 0, transcript)
             XCTAssertTrue(transcript.contains("OK:"), transcript)
         }

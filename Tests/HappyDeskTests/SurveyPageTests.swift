@@ -122,7 +122,7 @@ final class SurveyPageTests: XCTestCase {
                 ("/s/\(token)", "score=9&factors=slow", .badRequest, "does not fit a score of 9"),
                 ("/s/\(token)", "score=9&factors=made_up", .badRequest, "not one of this survey"),
                 ("/s/\(token)", "score=9&lost_time=forever", .badRequest, "lost_time"),
-                ("/s/\(token)", "score=5&comment=" + String(repeating: "a", count: 5001), .badRequest, "5000 characters"),
+                ("/s/\(token)", "score=5&comment=" + String(repeating: "a", count: 5001), .badRequest, "the limit is 5000"),
                 ("/s/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "score=9", .notFound, "not valid"),
                 ("/s/short", "score=9", .notFound, "not valid"),
             ]

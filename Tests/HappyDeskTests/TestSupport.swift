@@ -145,3 +145,24 @@ func freeLocalPort() throws -> Int {
     guard bound else { throw POSIXError(.EADDRINUSE) }
     return Int(UInt16(bigEndian: address.sin_port))
 }
+
+/// A real peer (aiosmtpd, Chromium/chromedriver, selenium, openssl, the built binary) is missing.
+struct MissingPeer: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// The one way a test gives up for want of a real peer: a skip on a developer's machine, but a failure
+/// under CI (`CI=true`, exported by `.ci/run`), where a skipped test would prove nothing while looking green.
+func requirePeer(_ available: Bool, _ what: @autoclosure () -> String, file: StaticString = #filePath, line: UInt = #line) throws {
+    guard !available else { return }
+    throw missingPeer(what(), file: file, line: line)
+}
+
+/// The error to throw when a peer is missing (see `requirePeer`); under CI it has already recorded a failure.
+func missingPeer(_ what: String, file: StaticString = #filePath, line: UInt = #line) -> any Error {
+    if ProcessInfo.processInfo.environment["CI"] == "true" {
+        XCTFail("required peer missing under CI: \(what)", file: file, line: line)
+        return MissingPeer(description: what)
+    }
+    return XCTSkip(what, file: file, line: line)
+}

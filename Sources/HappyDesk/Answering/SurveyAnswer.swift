@@ -14,6 +14,7 @@ public struct SurveyAnswer: Sendable, Equatable {
         self.comment = comment
     }
 
+    /// Counted as `TextLimit` counts: Unicode scalars, as SQLite's `length()` would.
     public static let maxComment = 5000
 
     /// Reads `application/x-www-form-urlencoded` fields: score, factors (repeated, or `factors[]`), lost_time, comment.
@@ -35,7 +36,7 @@ public struct SurveyAnswer: Sendable, Equatable {
             throw AppError.badRequest("score is missing: pick a score from 0 to 10", code: "invalid_score")
         }
         guard let score = Int(Self.trimmed(scoreText)), (0...10).contains(score) else {
-            throw AppError.badRequest("score must be a whole number from 0 to 10, not '\(scoreText.prefix(20))'", code: "invalid_score")
+            throw AppError.badRequest("score must be a whole number from 0 to 10, not '\(TextLimit.preview(scoreText, 20))'", code: "invalid_score")
         }
         return SurveyAnswer(score: score, factors: factors, lostTime: lostTime, comment: comment)
     }
@@ -51,21 +52,22 @@ public struct SurveyAnswer: Sendable, Equatable {
                     throw AppError.badRequest(
                         "factor '\(id)' belongs to the \(other.rawValue) reasons and does not fit a score of \(score)", code: "invalid_factor")
                 }
-                throw AppError.badRequest("factor '\(id.prefix(64))' is not one of this survey's reasons", code: "invalid_factor")
+                throw AppError.badRequest("factor '\(TextLimit.preview(id, 64))' is not one of this survey's reasons", code: "invalid_factor")
             }
             if !chosen.contains(where: { $0.id == id }) { chosen.append(factor) }
         }
         var bucket: LostTimeBucket?
         if let lostTime {
             guard let found = survey.lostTime?.buckets.first(where: { $0.id == lostTime }) else {
-                throw AppError.badRequest("lost_time '\(lostTime.prefix(64))' is not one of this survey's answers", code: "invalid_lost_time")
+                throw AppError.badRequest(
+                    "lost_time '\(TextLimit.preview(lostTime, 64))' is not one of this survey's answers", code: "invalid_lost_time")
             }
             bucket = found
         }
         var text = comment.map(Self.trimmed)
         if text?.isEmpty == true { text = nil }
-        if let text, text.count > Self.maxComment {
-            throw AppError.badRequest("comment is longer than \(Self.maxComment) characters", code: "comment_too_long")
+        if let text, let problem = TextLimit.problem(text, max: Self.maxComment) {
+            throw AppError.badRequest("comment \(problem)", code: "comment_too_long")
         }
         return ValidAnswer(score: score, band: band, factors: chosen, lostTime: bucket, comment: text)
     }

@@ -57,25 +57,26 @@ public struct DashboardFilters: Sendable, Equatable {
         self.init()
         if let raw = present(period) {
             guard let parsed = Period(rawValue: raw.lowercased()) else {
-                throw DashboardInputError("unknown period '\(raw)': use day, week or month")
+                throw DashboardInputError("unknown period '\(TextLimit.preview(raw, 40))': use day, week or month")
             }
             self.period = parsed
         }
         if let raw = present(by) {
             guard let parsed = Dimension(rawValue: raw.lowercased()) else {
-                throw DashboardInputError("unknown dimension '\(raw)': use \(Dimension.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw DashboardInputError(
+                    "unknown dimension '\(TextLimit.preview(raw, 40))': use \(Dimension.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             self.dimension = parsed
         }
         if let raw = present(kind) {
             guard let parsed = TicketKind(rawValue: raw.lowercased()) else {
-                throw DashboardInputError("unknown kind '\(raw)': use incident or request")
+                throw DashboardInputError("unknown kind '\(TextLimit.preview(raw, 40))': use incident or request")
             }
             self.kind = parsed
         }
         if let raw = present(minimum) {
             guard let parsed = Int(raw), parsed >= 1, parsed <= 1_000_000 else {
-                throw DashboardInputError("minimum responses must be a whole number from 1, not '\(raw)'")
+                throw DashboardInputError("minimum responses must be a whole number from 1 to 1000000, not '\(TextLimit.preview(raw, 40))'")
             }
             self.minimumResponses = parsed
         }
@@ -124,11 +125,18 @@ public enum DashboardDay {
         return calendar
     }()
 
-    /// Accepts `YYYY-MM-DD` (or a longer timestamp starting with one) and returns the day.
+    /// Accepts `YYYY-MM-DD` (or a longer timestamp starting with one and a `T` or a space) and returns the day.
+    ///
+    /// Reads the first ten UTF-8 bytes, not characters: a combining mark after the last digit would
+    /// otherwise ride along inside the tenth "character".
     static func validate(_ raw: String, name: String) throws(DashboardInputError) -> String {
-        let day = String(raw.prefix(10))
-        guard day.count == 10, let parsed = date(day), string(parsed) == day else {
-            throw DashboardInputError("--\(name) must be a date like 2026-11-01, not '\(raw)'")
+        let bytes = raw.utf8
+        let rest = bytes.dropFirst(10)
+        let day = String(decoding: bytes.prefix(10), as: UTF8.self)
+        guard bytes.count >= 10, rest.first.map({ $0 == UInt8(ascii: "T") || $0 == UInt8(ascii: " ") }) ?? true,
+            dayNumber(day) != nil, let parsed = date(day), string(parsed) == day
+        else {
+            throw DashboardInputError("--\(name) must be a date like 2026-11-01, not '\(TextLimit.preview(raw, 40))'")
         }
         return day
     }

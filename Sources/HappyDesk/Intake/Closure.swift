@@ -69,7 +69,7 @@ public struct Closure: Sendable, Equatable, Codable {
         source = try c.decode(String.self, forKey: .source)
         let kindText = try c.decode(String.self, forKey: .kind)
         guard let kind = TicketKind(rawValue: kindText) else {
-            throw ClosureValidationError(field: "kind", "must be 'incident' or 'request', not '\(kindText)'")
+            throw ClosureValidationError(field: "kind", "must be 'incident' or 'request', not '\(TextLimit.preview(kindText, 40))'")
         }
         self.kind = kind
         state = try c.decodeIfPresent(String.self, forKey: .state) ?? "resolved"
@@ -82,7 +82,8 @@ public struct Closure: Sendable, Equatable, Codable {
         reassignments = try c.decodeIfPresent(Int.self, forKey: .reassignments) ?? 0
         if let text = try c.decodeIfPresent(String.self, forKey: .closedAt) {
             guard let date = ISO8601.parse(text) else {
-                throw ClosureValidationError(field: "closed_at", "must be an ISO 8601 time such as 2026-11-20T14:05:00Z, not '\(text)'")
+                throw ClosureValidationError(
+                    field: "closed_at", "must be an ISO 8601 time such as 2026-11-20T14:05:00Z, not '\(TextLimit.preview(text, 40))'")
             }
             closedAt = date
         } else {
@@ -98,10 +99,11 @@ public struct Closure: Sendable, Equatable, Codable {
             throw ClosureValidationError(field: "source", "may use only a-z, 0-9, _ and - (e.g. servicenow, jira, zendesk, freshservice, other)")
         }
         guard state == "resolved" || state == "closed" else {
-            throw ClosureValidationError(field: "state", "must be 'resolved' or 'closed', not '\(state)'")
+            throw ClosureValidationError(field: "state", "must be 'resolved' or 'closed', not '\(TextLimit.preview(state, 40))'")
         }
         guard EmailAddress.isValid(requester.email) else {
-            throw ClosureValidationError(field: "requester.email", "'\(requester.email.prefix(80))' is not a valid email address")
+            throw ClosureValidationError(
+                field: "requester.email", "'\(TextLimit.preview(requester.email, 80))' is not a valid email address (plain ASCII local@domain)")
         }
         try Self.check(requester.name, "requester.name", max: 200)
         try Self.check(requester.locale, "requester.locale", max: 35)
@@ -109,7 +111,8 @@ public struct Closure: Sendable, Equatable, Codable {
             try Self.check(assignee.id, "assignee.id", max: 128)
             try Self.check(assignee.name, "assignee.name", max: 200)
             if let email = assignee.email, !EmailAddress.isValid(email) {
-                throw ClosureValidationError(field: "assignee.email", "'\(email.prefix(80))' is not a valid email address")
+                throw ClosureValidationError(
+                    field: "assignee.email", "'\(TextLimit.preview(email, 80))' is not a valid email address (plain ASCII local@domain)")
             }
             guard assignee.id?.isEmpty == false || assignee.email?.isEmpty == false else {
                 throw ClosureValidationError(field: "assignee", "needs an id or an email so feedback can be credited")
@@ -124,7 +127,14 @@ public struct Closure: Sendable, Equatable, Codable {
         guard closedAt <= now.addingTimeInterval(86_400) else {
             throw ClosureValidationError(field: "closed_at", "lies more than a day in the future")
         }
+        // Policies add delays and expiries to this date, and reports count days from it: keep it sane.
+        guard closedAt >= Self.earliestClosedAt else {
+            throw ClosureValidationError(field: "closed_at", "lies before 2000-01-01")
+        }
     }
+
+    /// 2000-01-01T00:00:00Z: no ticket in a survey tool closed before it.
+    static let earliestClosedAt = Date(timeIntervalSince1970: 946_684_800)
 
     private static func check(_ value: String?, _ field: String, max: Int) throws(ClosureValidationError) {
         guard let value else { return }
@@ -132,7 +142,7 @@ public struct Closure: Sendable, Equatable, Codable {
         if field == "ticket_id" || field == "source", value.trimmingCharacters(in: .whitespaces).isEmpty {
             throw ClosureValidationError(field: field, "must not be empty")
         }
-        guard value.count <= max else { throw ClosureValidationError(field: field, "is longer than \(max) characters") }
+        if let problem = TextLimit.problem(value, max: max) { throw ClosureValidationError(field: field, problem) }
         guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw ClosureValidationError(field: field, "must not contain control characters such as line breaks")
         }
@@ -149,18 +159,11 @@ public struct ClosureValidationError: Error, CustomStringConvertible, Sendable {
     public var description: String { "\(field) \(problem)" }
 }
 
-/// A pragmatic address check: one `@`, a dotted domain, no spaces, quotes, angle brackets or controls.
+/// The one email-address rule, shared with delivery: intake accepts exactly what `MailAddress` can put
+/// in an SMTP envelope (plain ASCII `local@domain`), so no accepted closure later dead-letters on its
+/// address, and no odd Unicode (combining marks, look-alike `@`, controls) gets in.
 public enum EmailAddress {
-    public static func isValid(_ text: String) -> Bool {
-        guard text.utf8.count <= 254, let at = text.lastIndex(of: "@") else { return false }
-        let local = text[..<at]
-        let domain = text[text.index(after: at)...]
-        guard !local.isEmpty, local.count <= 64, domain.contains("."), !domain.hasPrefix("."), !domain.hasSuffix(".") else { return false }
-        let forbidden: Set<Character> = [" ", "<", ">", "\"", "(", ")", ",", ";", ":", "\\", "[", "]", "@"]
-        return !local.contains(where: { forbidden.contains($0) || $0.isNewline })
-            && domain.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." }
-            && !text.unicodeScalars.contains { $0.properties.generalCategory == .control }
-    }
+    public static func isValid(_ text: String) -> Bool { MailAddress.isValid(text) }
 }
 
 /// ISO 8601 parsing with and without fractional seconds.

@@ -63,16 +63,18 @@ public enum JiraAdapter {
         } catch let error as DecodingError {
             throw AppError.badRequest(
                 "not a Jira issue webhook: \(JSONInput.describe(error))", code: error.isSyntax ? "malformed_json" : "invalid_field")
+        } catch {
+            throw AppError.badRequest("not a Jira issue webhook: body is not valid JSON", code: "malformed_json")
         }
         guard payload.webhookEvent == "jira:issue_updated" else {
-            return .notAClosure("event '\(payload.webhookEvent)' is not jira:issue_updated")
+            return .notAClosure("event '\(TextLimit.preview(payload.webhookEvent, 60))' is not jira:issue_updated")
         }
         guard let change = payload.changelog?.items.last(where: { $0.field.lowercased() == "status" }), let target = change.toString else {
             return .notAClosure("the changelog has no status change")
         }
         let categoryDone = payload.issue.fields.status?.statusCategory?.key == "done"
         guard categoryDone || doneNames.contains(target.lowercased()) else {
-            return .notAClosure("status moved to '\(target)', which is not a done/resolved status")
+            return .notAClosure("status moved to '\(TextLimit.preview(target, 60))', which is not a done/resolved status")
         }
         guard let reporter = payload.issue.fields.reporter, let email = reporter.emailAddress, !email.isEmpty else {
             throw AppError(
@@ -96,12 +98,18 @@ public enum JiraAdapter {
         return .closure(closure)
     }
 
-    /// Jira writes `2026-11-20T14:05:00.000+0000` (no colon in the offset).
+    /// Jira writes `2026-11-20T14:05:00.000+0000` (no colon in the offset): the colon is put back on the
+    /// bytes and the text parsed as ISO 8601. (Foundation's `DateFormatter` trapped with "Incorrect range"
+    /// on some non-ASCII input, and this date arrives from the network.)
     static func parseJiraDate(_ text: String) -> Date? {
         if let date = ISO8601.parse(text) { return date }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss.SSSZ"
-        return formatter.date(from: text)
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 24, bytes.count <= 40, bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+        let offset = bytes.suffix(5)
+        guard let sign = offset.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-"),
+            offset.dropFirst().allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+        else { return nil }
+        let withColon = bytes.dropLast(2) + [UInt8(ascii: ":")] + bytes.suffix(2)
+        return ISO8601.parse(String(decoding: withColon, as: UTF8.self))
     }
 }

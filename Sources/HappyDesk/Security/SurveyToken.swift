@@ -41,23 +41,43 @@ extension Data {
 
     public init?(base64URLEncoded text: String) {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
+        // Bytes, not characters: padding is about the encoded length.
+        base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
         self.init(base64Encoded: base64)
     }
 
     public var hexString: String { map { String(format: "%02x", $0) }.joined() }
 
-    public init?(hex: String) {
-        guard hex.utf8.count % 2 == 0 else { return nil }
+    /// Decodes lowercase or uppercase hex; nil for anything else (odd length, non-hex, non-ASCII).
+    ///
+    /// Works on the UTF-8 bytes, never on `Character`s: a header such as `v1=é` has an even byte count
+    /// but one character, and stepping two characters at a time once walked past the end (a crash
+    /// any unauthenticated client could cause).
+    public init?(hex: some StringProtocol) {
+        let utf8 = hex.utf8
+        guard utf8.count % 2 == 0 else { return nil }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(hex.utf8.count / 2)
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            let next = hex.index(index, offsetBy: 2)
-            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
-            bytes.append(byte)
-            index = next
+        bytes.reserveCapacity(utf8.count / 2)
+        var high: UInt8?
+        for byte in utf8 {
+            guard let nibble = Self.hexNibble(byte) else { return nil }
+            if let first = high {
+                bytes.append(first << 4 | nibble)
+                high = nil
+            } else {
+                high = nibble
+            }
         }
         self.init(bytes)
+    }
+
+    /// The value of one ASCII hex digit.
+    static func hexNibble(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte &- UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte &- UInt8(ascii: "a") &+ 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte &- UInt8(ascii: "A") &+ 10
+        default: nil
+        }
     }
 }

@@ -23,7 +23,7 @@ struct ClientFrame: Decodable, Sendable {
         guard text.utf8.count <= maxBytes,
             let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
         else { return (nil, nil) }
-        return ((object["type"] as? String).map { String($0.prefix(40)) }, (object["ref"] as? String).map { String($0.prefix(200)) })
+        return ((object["type"] as? String).map { TextLimit.prefix($0, 40) }, (object["ref"] as? String).map { TextLimit.prefix($0, 200) })
     }
 
     func responseID() throws -> Int64 {

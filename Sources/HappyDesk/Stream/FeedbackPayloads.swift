@@ -39,7 +39,8 @@ public struct ActionResult: Codable, Sendable, Equatable {
     public var handled_at: Date?
 }
 
-/// The text limit for replies, requester answers and kudos.
+/// The text limit for replies, requester answers and kudos: the `CHECK (length(text) BETWEEN 1 AND 5000)`
+/// of `messages` and `kudos`, counted the same way (`TextLimit`), so a long text is a 400, never a 500.
 public enum FeedbackText {
     public static let maxLength = 5000
 
@@ -47,8 +48,8 @@ public enum FeedbackText {
     static func validated(_ text: String?, field: String = "text") throws -> String {
         let trimmed = (text ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw AppError.badRequest("\(field) must not be empty", code: "empty_text") }
-        guard trimmed.count <= maxLength else {
-            throw AppError.badRequest("\(field) is \(trimmed.count) characters; the limit is \(maxLength)", code: "text_too_long")
+        if let problem = TextLimit.problem(trimmed, max: maxLength) {
+            throw AppError.badRequest("\(field) \(problem)", code: "text_too_long")
         }
         return trimmed
     }

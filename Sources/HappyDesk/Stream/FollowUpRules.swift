@@ -86,8 +86,8 @@ public struct FollowUpRules: Sendable {
         var parts = [head]
         if let analyst = body.assignee_name ?? body.assignee_email { parts.append("resolved by \(ChatText.escape(analyst))") }
         if !reasons.isEmpty { parts.append("reasons: \(reasons.joined(separator: ", "))") }
-        // Cut before escaping, so an entity is never cut in half.
-        if let comment = body.comment { parts.append("comment: \"\(ChatText.escape(comment.prefix(300)))\"") }
+        // Cut (between characters) before escaping, so an entity is never cut in half.
+        if let comment = body.comment { parts.append("comment: \"\(ChatText.escape(TextLimit.prefix(comment, 300)))\"") }
         if let url = settings.analystPageURL { parts.append(url) }
         return parts.joined(separator: " · ")
     }

@@ -50,7 +50,7 @@ public struct StreamController: Sendable {
     static func after(_ request: Request) throws -> Int64? {
         guard let text = request.uri.queryParameters["after"] else { return nil }
         guard let value = Int64(text), value >= 0 else {
-            throw AppError.badRequest("after must be an event id (a whole number ≥ 0), not '\(text.prefix(40))'", code: "invalid_after")
+            throw AppError.badRequest("after must be an event id (a whole number ≥ 0), not '\(TextLimit.preview(text, 40))'", code: "invalid_after")
         }
         return value
     }
@@ -116,7 +116,7 @@ public struct StreamController: Sendable {
     static func responseID(_ context: AppRequestContext) throws -> Int64 {
         let text = context.parameters.get("id") ?? ""
         guard let id = Int64(text), id > 0 else {
-            throw AppError(.notFound, code: "unknown_response", "'\(text.prefix(40))' is not a response id")
+            throw AppError(.notFound, code: "unknown_response", "'\(TextLimit.preview(text, 40))' is not a response id")
         }
         return id
     }

@@ -119,7 +119,7 @@ struct StreamSession: Sendable {
             case "ack": result = try await actions.acknowledge(by: user, responseID: try parsed.responseID())
             case "kudos": result = try await actions.kudos(by: user, responseID: try parsed.responseID(), text: parsed.text)
             default:
-                throw AppError.badRequest("unknown frame type '\(parsed.type.prefix(40))'; use reply, ack or kudos", code: "unknown_type")
+                throw AppError.badRequest("unknown frame type '\(TextLimit.preview(parsed.type, 40))'; use reply, ack or kudos", code: "unknown_type")
             }
             return .ok(parsed, result)
         } catch let error as AppError {

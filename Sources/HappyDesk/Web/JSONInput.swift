@@ -24,10 +24,20 @@ public enum JSONInput {
             throw AppError.badRequest(error.description, code: "invalid_field")
         } catch let error as DecodingError {
             throw AppError.badRequest(describe(error), code: error.isSyntax ? "malformed_json" : "invalid_field")
+        } catch let error as AppError {
+            throw error
+        } catch {
+            // Whatever else a decoder may throw is still the client's body, never a 500.
+            throw AppError.badRequest("body is not valid JSON", code: "malformed_json")
         }
     }
 
+    /// The field's path as a client wrote it, cut to a readable length (keys are client text too).
     static func path(_ codingPath: [any CodingKey]) -> String {
+        TextLimit.preview(fieldPath(codingPath), 200)
+    }
+
+    static func fieldPath(_ codingPath: [any CodingKey]) -> String {
         codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
     }
 
@@ -40,10 +50,11 @@ public enum JSONInput {
             if context.codingPath.isEmpty { return "body must be a JSON object" }
             return "field '\(path(context.codingPath))' must be \(describe(type))"
         case .valueNotFound(let type, let context):
+            if context.codingPath.isEmpty { return "body must be a JSON object, not null" }
             return "field '\(path(context.codingPath))' must be \(describe(type)), not null"
         case .dataCorrupted(let context):
             if context.codingPath.isEmpty { return "body is not valid JSON" }
-            return "field '\(path(context.codingPath))' is invalid: \(context.debugDescription)"
+            return "field '\(path(context.codingPath))' is invalid: \(TextLimit.preview(context.debugDescription, 200))"
         @unknown default:
             return "body could not be read"
         }
