@@ -28,29 +28,15 @@ final class AbuseLimitTests: XCTestCase {
     // MARK: settings
 
     func testBadLimitSettingsStopServeWithOneLineNamingTheVariable() throws {
-        let binary = CLITests.binary
-        try requirePeer(FileManager.default.isExecutableFile(atPath: binary.path), "happydesk binary not built at \(binary.path)")
         let database = try makeTemporaryDirectory().appendingPathComponent("h.sqlite").path
         let cases = [
             ("HAPPYDESK_RATE_LIMIT_SIGNIN", "10/fortnight"), ("HAPPYDESK_RATE_LIMIT_SURVEY", "lots"), ("HAPPYDESK_RATE_LIMIT_CLOSURES", "0/min"),
             ("HAPPYDESK_WRITE_QUEUE_LIMIT", "-3"), ("HAPPYDESK_HTTP_IDLE_TIMEOUT", "0"), ("HAPPYDESK_TRUST_PROXY", "maybe"),
         ]
         for (variable, value) in cases {
-            let process = Process()
-            process.executableURL = binary
-            process.arguments = ["serve", "--port", "1"]
-            process.currentDirectoryURL = repositoryRoot
-            var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HAPPYDESK_") }
-            environment["HAPPYDESK_DATABASE"] = database
-            environment[variable] = value
-            process.environment = environment
-            let err = Pipe()
-            process.standardError = err
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            XCTAssertEqual(process.terminationStatus, 1, "\(variable)=\(value): \(text)")
+            let result = try runHappydesk(["serve", "--port", "1"], environment: ["HAPPYDESK_DATABASE": database, variable: value])
+            let text = result.err
+            XCTAssertEqual(result.status, 1, "\(variable)=\(value): \(text)")
             XCTAssertTrue(text.hasPrefix("happydesk: error: \(variable) "), text)
             XCTAssertTrue(text.contains(value), text)
             XCTAssertEqual(text.split(separator: "\n").count, 1, "one line: \(text)")

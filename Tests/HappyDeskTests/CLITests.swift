@@ -14,24 +14,8 @@ final class CLITests: XCTestCase {
     }
 
     func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
-        let binary = Self.binary
-        try requirePeer(FileManager.default.isExecutableFile(atPath: binary.path), "happydesk binary not built at \(binary.path)")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = repositoryRoot
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HAPPYDESK_") }
-        env.merge(environment) { $1 }
-        process.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self), err: String(decoding: errData, as: UTF8.self))
+        let result = try runHappydesk(arguments, environment: environment)
+        return Run(status: result.status, out: result.out, err: result.err)
     }
 
     func testSurveysCheckAcceptsTheShippedSurveys() throws {

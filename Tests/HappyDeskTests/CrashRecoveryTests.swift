@@ -16,19 +16,17 @@ final class CrashRecoveryTests: XCTestCase {
     let secret = "crash-test-secret"
 
     func testEveryAcknowledgedAnswerSurvivesASigkillDuringSubmissionLoad() throws {
-        let binary = CLITests.binary
-        try requirePeer(FileManager.default.isExecutableFile(atPath: binary.path), "happydesk binary not built at \(binary.path)")
         let directory = try makeTemporaryDirectory()
         let database = directory.appendingPathComponent("happydesk.sqlite").path
-        let port = try Self.freePort()
+        let port = try freeLocalPort()
         let environment = [
             "HAPPYDESK_DATABASE": database, "HAPPYDESK_PORT": String(port), "HAPPYDESK_WEBHOOK_SECRET": secret,
             "HAPPYDESK_OUTBOX_DIR": directory.appendingPathComponent("outbox").path, "HAPPYDESK_DELIVERY_DISABLED": "1",
             "HAPPYDESK_LOG_LEVEL": "error", "HAPPYDESK_RATE_LIMIT_CLOSURES": "1000000/sec",
         ]
-        XCTAssertEqual(try Self.run(binary, ["migrate"], environment: environment), 0)
+        XCTAssertEqual(try runHappydesk(["migrate"], environment: environment).status, 0)
 
-        var server = try Self.start(binary, environment: environment)
+        var server = try startHappydesk(["serve"], environment)
         defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
         try Self.waitForHealth(port: port)
 
@@ -93,7 +91,7 @@ final class CrashRecoveryTests: XCTestCase {
         XCTAssertLessThan(acked.count, count, "the kill came mid-load")
 
         // Restart on the same file: it serves again, and every acknowledged answer is there with its score.
-        server = try Self.start(binary, environment: environment)
+        server = try startHappydesk(["serve"], environment)
         try Self.waitForHealth(port: port)
         let pool = try DatabasePool(path: database)
         let stored = try pool.read { db -> [Data: Int] in
@@ -121,34 +119,6 @@ final class CrashRecoveryTests: XCTestCase {
         server.waitUntilExit()
     }
 
-    static func start(_ binary: URL, environment: [String: String]) throws -> Process {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["serve"]
-        process.currentDirectoryURL = repositoryRoot
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HAPPYDESK_") }
-        env.merge(environment) { $1 }
-        process.environment = env
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
-    }
-
-    static func run(_ binary: URL, _ arguments: [String], environment: [String: String]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = repositoryRoot
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HAPPYDESK_") }
-        env.merge(environment) { $1 }
-        process.environment = env
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
-
     static func waitForHealth(port: Int) throws {
         for _ in 0..<200 {
             if let (status, _) = try? RawSocket.request(port: port, "GET", "/healthz"), status == 200 { return }
@@ -157,22 +127,4 @@ final class CrashRecoveryTests: XCTestCase {
         throw RawSocketError("the server did not answer /healthz on port \(port)")
     }
 
-    /// A port nobody listens on: bound to 0, read back and released.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
-                guard bind(fd, pointer, length) == 0 else { return -1 }
-                return getsockname(fd, pointer, &length)
-            }
-        }
-        guard bound == 0 else { throw RawSocketError("cannot find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
 }

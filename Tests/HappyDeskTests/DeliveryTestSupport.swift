@@ -103,6 +103,7 @@ struct DeliveryHarness {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         server = try HappyDeskServer.open(settings: makeDeliverySettings(directory: directory, configure: configure), logger: logger)
+        try addTestIntegration(to: server)
         dispatcher = try OutboxDispatcher(server: server)
     }
 

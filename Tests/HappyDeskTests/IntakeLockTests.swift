@@ -228,24 +228,6 @@ final class IntakeLockTests: XCTestCase {
     }
 }
 
-/// Starts the built `happydesk` binary in the background; the caller terminates it.
-func startHappydesk(_ arguments: [String], _ environment: [String: String] = [:]) throws -> Process {
-    let binary = CLITests.binary
-    try requirePeer(FileManager.default.isExecutableFile(atPath: binary.path), "happydesk binary not built at \(binary.path)")
-    let process = Process()
-    process.executableURL = binary
-    process.arguments = arguments
-    process.currentDirectoryURL = repositoryRoot
-    var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HAPPYDESK_") }
-    env["HAPPYDESK_LOG_LEVEL"] = "warning"
-    env.merge(environment) { $1 }
-    process.environment = env
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    return process
-}
-
 /// The status of `GET /healthz` once the server answers, or nil if it exits or stays silent for 30 seconds.
 func waitForHealth(port: Int, while process: Process? = nil) async throws -> Int? {
     let url = try XCTUnwrap(URL(string: "http://127.0.0.1:\(port)/healthz"))

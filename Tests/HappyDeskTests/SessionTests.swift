@@ -217,25 +217,3 @@ func openWithCookie(port: Int, session: String, origin: String = testOrigin) asy
     XCTAssertEqual(status, 101, "the stream opens with the cookie")
     return try XCTUnwrap(socket)
 }
-
-/// Runs the built `happydesk` binary (as CLITests does), returning its exit status and output.
-func runHappydesk(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
-    let binary = CLITests.binary
-    try requirePeer(FileManager.default.isExecutableFile(atPath: binary.path), "happydesk binary not built at \(binary.path)")
-    let process = Process()
-    process.executableURL = binary
-    process.arguments = arguments
-    process.currentDirectoryURL = repositoryRoot
-    var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HAPPYDESK_") }
-    env.merge(environment) { $1 }
-    process.environment = env
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-}

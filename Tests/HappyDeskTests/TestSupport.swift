@@ -47,7 +47,7 @@ let testIntegrationToken = "hd_test-integration-token-0123456789abcdefghijkl"
 func addTestIntegration(to server: HappyDeskServer) throws {
     try server.database.write { db in
         try db.execute(
-            sql: "INSERT INTO users (name, email, role, token_hash, created_at) VALUES ('Test ITSM', NULL, 'integration', ?, ?)",
+            sql: "INSERT OR IGNORE INTO users (name, email, role, token_hash, created_at) VALUES ('Test ITSM', NULL, 'integration', ?, ?)",
             arguments: [SurveyToken.hash(testIntegrationToken), Date()]
         )
     }

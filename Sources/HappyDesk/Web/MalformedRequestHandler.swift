@@ -24,6 +24,11 @@ final class MalformedRequestHandler: ChannelInboundHandler, RemovableChannelHand
             context.fireErrorCaught(error)
             return
         }
+        // The connection ended mid-request (the client went away, or the idle deadline closed it): nobody to answer.
+        guard parseError != .invalidEOFState else {
+            context.close(promise: nil)
+            return
+        }
         guard !sawRequest else {
             // As if the client had half-closed: the answers already due are written, then the connection ends.
             context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
