@@ -21,7 +21,7 @@ test:
 	@scripts/deps.sh test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
-	FUZZ_EXAMPLES=25 FUZZ_RAW=600 scripts/fuzz/run.sh
+	FUZZ_EXAMPLES=100 FUZZ_RAW=2000 scripts/fuzz/run.sh
 
 # make fuzz: a real server on a real socket; schemathesis over docs/openapi.yaml plus the raw fuzzer.
 fuzz:

@@ -117,11 +117,15 @@ def case_http():
                                "changelog": {"items": rng.choice([None, [], [1], [{"field": "status"}]])}}).encode()
         else:
             body = b"x" * rng.choice([65535, 65537, 70000])
+    incomplete = False
     if rng.random() < 0.1:
-        headers.append((b"Content-Length", rng.choice([b"-1", b"99999999999999999999", b"abc", b"10"])))
+        declared = rng.choice([b"-1", b"99999999999999999999", b"abc", b"10"])
+        headers.append((b"Content-Length", declared))
+        # A body shorter than its Content-Length ends mid-request: closing without an answer is right then.
+        incomplete = declared.isdigit() and int(declared) > len(body or b"")
     if rng.random() < 0.1:
         headers.append((nasty_bytes(10).replace(b":", b"").replace(b"\r", b"").replace(b"\n", b"") or b"X", nasty_bytes(10).replace(b"\r", b"").replace(b"\n", b"")))
-    return request(method, path, headers, body)
+    return request(method, path, headers, body), incomplete
 
 
 def ws_frame(opcode, payload, fin=True, mask=True, length=None):
@@ -202,15 +206,16 @@ for n in range(total):
         except OSError as error:
             failures.append(("websocket", repr(error)))
     else:
-        payload = case_http()
+        payload, incomplete = case_http()
         try:
             code, head = exchange(payload)
         except OSError as error:
             code, head = None, repr(error).encode()
         if code is None:
-            # Every request, however malformed, gets a status line (a 400 for bytes that are not HTTP).
+            # Every complete request, however malformed, gets a status line (a 400 for bytes that are not HTTP).
             unanswered += 1
-            failures.append((payload[:300], b"closed without an answer: " + head))
+            if not incomplete:
+                failures.append((payload[:300], b"closed without an answer: " + head))
         elif code >= 500:
             failures.append((payload[:300], head))
     if n % 100 == 99 and not healthy():

@@ -4,15 +4,15 @@
 # route) and a raw fuzzer (malformed request lines, headers, bodies, WebSocket frames). It fails on any
 # 5xx, any crash, or any response that does not match the description.
 #
-#   FUZZ_EXAMPLES   schemathesis cases per operation (default 200; `make test` uses 25)
-#   FUZZ_RAW        raw fuzzer cases (default 3000; `make test` uses 600)
+#   FUZZ_EXAMPLES   schemathesis cases per operation (default 1000; `make test` uses 100)
+#   FUZZ_RAW        raw fuzzer cases (default 20000; `make test` uses 2000)
 #   BIN             the happydesk binary (default .build/debug/happydesk)
 #   FUZZ_SPEC       a description to test instead of the one the server serves (to check the checks)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-.build/debug/happydesk}
-EXAMPLES=${FUZZ_EXAMPLES:-200}
-RAW=${FUZZ_RAW:-3000}
+EXAMPLES=${FUZZ_EXAMPLES:-1000}
+RAW=${FUZZ_RAW:-20000}
 [ -x "$BIN" ] || { echo "fuzz: $BIN is not built (swift build)" >&2; exit 1; }
 python3 -c "import schemathesis" 2>/dev/null || python3 -m pip install -q schemathesis
 python3 -c "import websockets" 2>/dev/null || python3 -m pip install -q websockets

@@ -50,7 +50,8 @@ public struct SurveyPageController: Sendable {
         var preselected: Int?
         if let text = request.uri.queryParameters["score"] {
             guard let score = Int(text), (0...10).contains(score) else {
-                throw AppError.badRequest("score must be a whole number from 0 to 10, not '\(TextLimit.preview(text, 20))'", code: "invalid_score").html()
+                throw AppError.badRequest("score must be a whole number from 0 to 10, not '\(TextLimit.preview(text, 20))'", code: "invalid_score")
+                    .html()
             }
             preselected = score
         }

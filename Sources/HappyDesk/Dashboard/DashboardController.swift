@@ -36,7 +36,9 @@ public struct DashboardController: Sendable {
 
     @Sendable func metrics(request: Request, context: AppRequestContext) async throws -> Response {
         let format = request.uri.queryParameters["format"].map { String($0).lowercased() } ?? "json"
-        guard format == "json" || format == "csv" else { throw AppError.badRequest("format must be json or csv, not '\(TextLimit.preview(format, 40))'") }
+        guard format == "json" || format == "csv" else {
+            throw AppError.badRequest("format must be json or csv, not '\(TextLimit.preview(format, 40))'")
+        }
         let report = try await build(request)
         guard report.hasData else { throw AppError.badRequest(report.noDataMessage, code: "no_data") }
         var headers = HTTPFields()

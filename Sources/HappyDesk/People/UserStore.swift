@@ -43,7 +43,8 @@ public struct UserStore: Sendable {
         UserRecord, String
     ) {
         let name = name.trimmingCharacters(in: .whitespaces)
-        guard !name.isEmpty, TextLimit.fits(name, max: 200), !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+        guard !name.isEmpty, TextLimit.fits(name, max: 200), !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
             throw AppError.badRequest("name must be 1 to 200 characters with no line breaks")
         }
         let email = email.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
