@@ -18,7 +18,7 @@ final class CrashRecoveryTests: XCTestCase {
     func testEveryAcknowledgedAnswerSurvivesASigkillDuringSubmissionLoad() throws {
         let directory = try makeTemporaryDirectory()
         let database = directory.appendingPathComponent("happydesk.sqlite").path
-        let port = try freeLocalPort()
+        let port = freeTCPPort()
         let environment = [
             "HAPPYDESK_DATABASE": database, "HAPPYDESK_PORT": String(port), "HAPPYDESK_WEBHOOK_SECRET": secret,
             "HAPPYDESK_OUTBOX_DIR": directory.appendingPathComponent("outbox").path, "HAPPYDESK_DELIVERY_DISABLED": "1",

@@ -1,22 +1,19 @@
 import Foundation
 
+@testable import HappyDesk
+
 /// A seeded source of hostile input for the parser property tests: raw bytes that include invalid UTF-8,
 /// combining marks, `%` escapes good and bad, huge numbers and very long runs, mixed with fragments that
 /// matter to the parser under test so inputs reach past its first check.
 ///
 /// Seeded (SplitMix64), so a failure names its seed and iteration and replays exactly.
 struct FuzzInput: RandomNumberGenerator {
-    private var state: UInt64
+    /// The demo generator's SplitMix64, so both seeded sources are one algorithm.
+    private var generator: SplitMix64
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { generator.next() }
 
     mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
     mutating func chance(_ percent: Int) -> Bool { int(0...99) < percent }

@@ -18,7 +18,7 @@ final class IntakeLockTests: XCTestCase {
         let dir = try makeTemporaryDirectory()
         let database = dir.appendingPathComponent("lock.sqlite").path
         for host in ["0.0.0.0", "::", "192.0.2.10"] {
-            let result = try runHappydesk(["serve", "--host", host, "--port", "\(try freeLocalPort())", "--database", database, "--no-delivery"])
+            let result = try runHappydesk(["serve", "--host", host, "--port", "\(freeTCPPort())", "--database", database, "--no-delivery"])
             XCTAssertEqual(result.status, 1, "\(host): \(result.err)")
             let lines = result.err.split(separator: "\n")
             XCTAssertEqual(lines.count, 1, result.err)
@@ -39,7 +39,7 @@ final class IntakeLockTests: XCTestCase {
             ("secret", [], ["HAPPYDESK_WEBHOOK_SECRET": "s3cret"]),
         ]
         for (name, flags, environment) in options {
-            let port = try freeLocalPort()
+            let port = freeTCPPort()
             let database = dir.appendingPathComponent("\(name).sqlite").path
             let server = try startHappydesk(
                 ["serve", "--host", "0.0.0.0", "--port", "\(port)", "--database", database, "--no-delivery"] + flags, environment)

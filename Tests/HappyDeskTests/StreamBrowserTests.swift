@@ -16,7 +16,7 @@ final class StreamBrowserTests: XCTestCase {
         let dir = try makeTemporaryDirectory()
         // The page's Origin must be the public URL's, so the browser's server listens where its public URL
         // says (the live test server always takes a random port); it shares the test server's database and hub.
-        let port = try freeLocalPort()
+        let port = freeTCPPort()
         var settings = makeSettings(directory: dir)
         settings.port = port
         settings.publicURL = "http://127.0.0.1:\(port)"
