@@ -13,6 +13,13 @@ struct StorageOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("SQLite database file. [env: HAPPYDESK_DATABASE] (default: ./data/happydesk.sqlite)", valueName: "path"))
     var database: String?
 
+    @Option(
+        name: .customLong("database-url"),
+        help: ArgumentHelp(
+            "PostgreSQL instead of the SQLite file: postgres://user:password@host:5432/name (add ?sslmode=require for TLS). [env: HAPPYDESK_DATABASE_URL]",
+            valueName: "url"))
+    var databaseURL: String?
+
     @Option(name: .long, help: ArgumentHelp("Folder of survey YAML files. [env: HAPPYDESK_SURVEYS] (default: ./Surveys)", valueName: "dir"))
     var surveys: String?
 
@@ -31,6 +38,7 @@ struct StorageOptions: ParsableArguments {
             migrationsDirectory: ResourceLocator.find("Migrations", override: migrations ?? env("HAPPYDESK_MIGRATIONS"))
         )
         if let path = database ?? env("HAPPYDESK_DATABASE") { settings.databasePath = path }
+        settings.databaseURL = databaseURL ?? env("HAPPYDESK_DATABASE_URL")
         if let level = logLevel ?? env("HAPPYDESK_LOG_LEVEL") { settings.logLevel = level }
         return settings
     }

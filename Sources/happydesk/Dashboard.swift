@@ -38,7 +38,12 @@ struct Dashboard: AsyncParsableCommand {
         let bar = ProgressBar(title: "dashboard")
         let report: DashboardReport
         do {
-            let pool = try DashboardDatabase.openForReading(path: settings.databasePath, migrations: settings.migrationsDirectory)
+            let pool: any AppStorage =
+                if let url = settings.databaseURL {
+                    try DashboardDatabase.openForReading(url: url, migrations: settings.migrationsDirectory)
+                } else {
+                    try DashboardDatabase.openForReading(path: settings.databasePath, migrations: settings.migrationsDirectory)
+                }
             let catalog = try SurveyCatalog.load(directory: settings.surveysDirectory)
             report = try DashboardBuilder(store: DashboardStore(reader: pool), catalog: catalog)
                 .build(filters) { fraction, step in bar.update(fraction, note: step) }

@@ -38,7 +38,7 @@ struct Demo: AsyncParsableCommand {
         }
         bar.finish()
         print(
-            "added \(responses) responses over \(days) days to \(settings.databasePath) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s"
+            "added \(responses) responses over \(days) days to \(settings.databaseDisplayName) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s"
         )
     }
 }

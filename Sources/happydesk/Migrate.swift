@@ -12,11 +12,10 @@ struct Migrate: AsyncParsableCommand {
     func run() async throws {
         let settings = storage.settings()
         do {
-            let pool = try AppDatabase.open(path: settings.databasePath)
-            let applied = try AppDatabase.migrate(pool, directory: settings.migrationsDirectory)
+            let (_, applied) = try StorageOpener.openMigrated(settings: settings, poolSize: 2)
             print(
                 applied.isEmpty
-                    ? "database \(settings.databasePath) is up to date" : "applied \(applied.joined(separator: ", ")) to \(settings.databasePath)")
+                    ? "database \(settings.databaseDisplayName) is up to date" : "applied \(applied.joined(separator: ", ")) to \(settings.databaseDisplayName)")
         } catch {
             fail("\(error)")
         }

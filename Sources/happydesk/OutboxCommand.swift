@@ -13,9 +13,9 @@ struct OutboxCommand: AsyncParsableCommand {
     static func openDatabase(_ storage: StorageOptions) -> OutboxAdmin {
         let settings = storage.settings()
         do {
-            let pool = try AppDatabase.open(path: settings.databasePath)
-            try AppDatabase.checkMigrated(pool, directory: settings.migrationsDirectory)
-            return OutboxAdmin(database: pool)
+            let storage = try StorageOpener.open(settings: settings, poolSize: 2)
+            try storage.checkMigrated(directory: settings.migrationsDirectory)
+            return OutboxAdmin(database: storage)
         } catch {
             fail("\(error)")
         }
@@ -64,8 +64,8 @@ struct OutboxCommand: AsyncParsableCommand {
             print("ID      INVITATION  TICKET        PURPOSE    CHANNEL  STATUS   INVITE    ATTEMPTS  DUE                   NOTE")
             for e in entries {
                 print(
-                    pad(e.deliveryID.map(String.init) ?? "-", 7), pad("\(e.invitationID)", 11), pad(e.ticketID, 13), pad(e.purpose, 10),
-                    pad(e.channel ?? "-", 8), pad(e.status, 8), pad(e.invitationStatus, 9), pad("\(e.attempts)", 9),
+                    pad(e.deliveryID.map(String.init) ?? "-", 7), pad("\(e.invitationID)", 11), pad(e.ticketID, 13), pad(e.purpose.rawValue, 10),
+                    pad(e.channel?.rawValue ?? "-", 8), pad(e.status, 8), pad(e.invitationStatus.rawValue, 9), pad("\(e.attempts)", 9),
                     pad(e.dueAt.map(ISO8601.format) ?? "-", 21), e.note
                 )
             }

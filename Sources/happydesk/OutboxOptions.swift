@@ -64,6 +64,12 @@ struct DeliveryOptions: ParsableArguments {
     var deliveryShutdownGrace: Double?
 
     @Option(
+        help: ArgumentHelp(
+            "Seconds a claimed outbox row stays with this instance; after that another instance sharing the database sends it. [env: HAPPYDESK_DELIVERY_LEASE] (default: long enough for a whole batch to time out)",
+            valueName: "seconds"))
+    var deliveryLease: Double?
+
+    @Option(
         help: ArgumentHelp("Folder for .eml files when no SMTP URL is set. [env: HAPPYDESK_OUTBOX_DIR] (default: ./data/outbox)", valueName: "dir"))
     var outboxDir: String?
 
@@ -89,6 +95,10 @@ struct DeliveryOptions: ParsableArguments {
         delivery.timeout = seconds("HAPPYDESK_DELIVERY_TIMEOUT", flag: deliveryTimeout, default: delivery.timeout)
         delivery.backoffBase = seconds("HAPPYDESK_DELIVERY_BACKOFF", flag: deliveryBackoff, default: delivery.backoffBase)
         delivery.shutdownGrace = seconds("HAPPYDESK_DELIVERY_SHUTDOWN_GRACE", flag: deliveryShutdownGrace, default: delivery.shutdownGrace)
+        if deliveryLease != nil || env("HAPPYDESK_DELIVERY_LEASE") != nil {
+            delivery.lease = seconds("HAPPYDESK_DELIVERY_LEASE", flag: deliveryLease, default: 0)
+            if let lease = delivery.lease, lease < 1 { fail("happydesk_delivery_lease must be at least 1 second, not \(lease)") }
+        }
         delivery.connectTimeout = min(delivery.connectTimeout, delivery.timeout)
         settings.delivery = delivery
     }

@@ -104,7 +104,7 @@ struct Serve: AsyncParsableCommand {
                 "HAPPYDESK_WEBHOOK_SECRET is not set: closures are accepted unsigned, and only signed or integration-token closures get survey_url back"
             )
         }
-        logger.info("happydesk listening", metadata: ["url": "http://\(settings.host):\(settings.port)", "database": "\(settings.databasePath)"])
+        logger.info("happydesk listening", metadata: ["url": "http://\(settings.host):\(settings.port)", "database": "\(settings.databaseDisplayName)"])
         var services: [any Service] = [RollupService(writer: server.database, logger: logger)]
         if !noDelivery && env("HAPPYDESK_DELIVERY_DISABLED") == nil {
             do {

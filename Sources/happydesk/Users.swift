@@ -75,12 +75,10 @@ struct Users: AsyncParsableCommand {
 }
 
 /// Opens the database and applies pending migrations, failing with one line.
-func openMigrated(_ storage: StorageOptions) throws -> DatabasePoolHandle {
+func openMigrated(_ storage: StorageOptions) throws -> any AppStorage {
     let settings = storage.settings()
     do {
-        let pool = try AppDatabase.open(path: settings.databasePath)
-        try AppDatabase.migrate(pool, directory: settings.migrationsDirectory)
-        return pool
+        return try StorageOpener.openMigrated(settings: settings, poolSize: 2).0
     } catch {
         fail("\(error)")
     }

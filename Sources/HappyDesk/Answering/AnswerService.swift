@@ -1,12 +1,11 @@
 import Foundation
-import GRDB
 
 /// An invitation as the survey page sees it, with the current answer if there is one.
 public struct InvitationState: Sendable {
     public var invitationID: Int64
     public var surveyID: String
     public var locale: String
-    public var status: String
+    public var status: InvitationStatus
     public var expiresAt: Date
     public var ticketID: String
     public var response: StoredResponse?
@@ -40,7 +39,7 @@ public struct StoredResponse: Sendable, Equatable {
 
 /// Reads invitations by token and saves answers: one response per invitation, amendable until expiry.
 public struct AnswerService: Sendable {
-    public let reader: any DatabaseReader
+    public let reader: any AppStorage
     public let batcher: WriteBatcher
     public let catalog: SurveyCatalog
     public let publisher: any EventPublisher
@@ -48,7 +47,7 @@ public struct AnswerService: Sendable {
     public var followUp: FollowUpRules?
 
     public init(
-        reader: any DatabaseReader, batcher: WriteBatcher, catalog: SurveyCatalog, publisher: any EventPublisher, followUp: FollowUpRules? = nil
+        reader: any AppStorage, batcher: WriteBatcher, catalog: SurveyCatalog, publisher: any EventPublisher, followUp: FollowUpRules? = nil
     ) {
         self.reader = reader
         self.batcher = batcher
@@ -65,7 +64,7 @@ public struct AnswerService: Sendable {
     }
 
     func check(_ state: InvitationState?, now: Date) throws -> (InvitationState, SurveyDefinition) {
-        guard let state, state.status != "skipped" else { throw Self.unknownLink }
+        guard let state, state.status != .skipped else { throw Self.unknownLink }
         guard state.expiresAt > now else {
             throw AppError(.gone, code: "expired", "This survey link expired on \(ISO8601.format(state.expiresAt)). Thank you all the same.")
         }
@@ -78,36 +77,8 @@ public struct AnswerService: Sendable {
     static let unknownLink = AppError(
         .notFound, code: "unknown_token", "This survey link is not valid. Please use the link from your most recent email.")
 
-    static func load(_ db: Database, hash: Data) throws -> InvitationState? {
-        guard
-            let row = try Row.fetchOne(
-                try db.cachedStatement(
-                    sql: """
-                        SELECT i.id, i.survey, i.locale, i.status, i.expires_at, c.ticket_id, c.source, i.kind,
-                               i.assignee_id, i.assignee_name, i.assignee_email, i.group_name, i.service, i.requester_name, i.requester_email,
-                               r.id AS rid, r.score, r.lost_bucket, r.lost_minutes, r.comment, r.revision, r.first_answered_at, r.last_changed_at
-                        FROM invitations i JOIN closures c ON c.id = i.closure_id LEFT JOIN responses r ON r.invitation_id = i.id
-                        WHERE i.token_hash = ?
-                        """), arguments: [hash]
-            )
-        else { return nil }
-        // Columns by position: GRDB's lookup by name lowercases and compares every column name, which
-        // showed in the profile of this, the hottest read.
-        var response: StoredResponse?
-        if let responseID: Int64 = row[15] {
-            let factors = try String.fetchAll(
-                try db.cachedStatement(sql: "SELECT factor_id FROM response_factors WHERE response_id = ?"), arguments: [responseID])
-            response = StoredResponse(
-                id: responseID, score: row[16], factors: factors, lostBucket: row[17], lostMinutes: row[18],
-                comment: row[19], revision: row[20], firstAnsweredAt: row[21], lastChangedAt: row[22]
-            )
-        }
-        return InvitationState(
-            invitationID: row[0], surveyID: row[1], locale: row[2], status: row[3], expiresAt: row[4], ticketID: row[5], response: response,
-            snapshot: .init(
-                source: row[6], kind: row[7], assigneeID: row[8], assigneeName: row[9], assigneeEmail: row[10], group: row[11],
-                service: row[12], requesterName: row[13], requesterEmail: row[14])
-        )
+    static func load(_ db: any SQLConnection, hash: Data) throws -> InvitationState? {
+        try InvitationStore.state(db, tokenHash: hash)
     }
 
     /// The body of `response.created` / `response.updated` events.
@@ -159,7 +130,6 @@ public struct AnswerService: Sendable {
         guard SurveyToken.looksValid(token) else { throw Self.unknownLink }
         let hash = SurveyToken.hash(token)
         let followUp = followUp
-        let stamp = SQLiteDate.string(now)
         let submission = try await batcher.write { db -> Submission in
             let (state, survey) = try check(try Self.load(db, hash: hash), now: now)
             let valid = try answer.validated(for: survey)
@@ -167,17 +137,7 @@ public struct AnswerService: Sendable {
             let stored: StoredResponse
             let type: String
             if var existing = state.response {
-                try db.cachedStatement(
-                    sql: """
-                        UPDATE responses SET score = ?, lost_bucket = ?, lost_minutes = ?, comment = ?, revision = revision + 1, last_changed_at = ?
-                        WHERE id = ?
-                        """
-                ).execute(arguments: [valid.score, valid.lostTime?.id, valid.lostTime?.minutes, valid.comment, stamp, existing.id]
-                )
-                if existing.factors != factorIDs {
-                    try db.cachedStatement(sql: "DELETE FROM response_factors WHERE response_id = ?").execute(arguments: [existing.id])
-                    try Self.insertFactors(db, responseID: existing.id, factorIDs)
-                }
+                try ResponseStore.update(db, responseID: existing.id, answer: valid, factorsChanged: existing.factors != factorIDs, now: now)
                 existing.score = valid.score
                 existing.factors = factorIDs
                 existing.lostBucket = valid.lostTime?.id
@@ -188,42 +148,27 @@ public struct AnswerService: Sendable {
                 stored = existing
                 type = StreamEventType.responseUpdated
             } else {
-                try db.cachedStatement(
-                    sql: """
-                        INSERT INTO responses (invitation_id, score, lost_bucket, lost_minutes, comment, revision, first_answered_at, last_changed_at)
-                        VALUES (?, ?, ?, ?, ?, 1, ?, ?)
-                        """
-                ).execute(arguments: [state.invitationID, valid.score, valid.lostTime?.id, valid.lostTime?.minutes, valid.comment, stamp, stamp]
-                )
+                let id = try ResponseStore.insert(db, invitationID: state.invitationID, answer: valid, now: now)
                 stored = StoredResponse(
-                    id: db.lastInsertedRowID, score: valid.score, factors: factorIDs, lostBucket: valid.lostTime?.id,
+                    id: id, score: valid.score, factors: factorIDs, lostBucket: valid.lostTime?.id,
                     lostMinutes: valid.lostTime?.minutes, comment: valid.comment, revision: 1, firstAnsweredAt: now, lastChangedAt: now
                 )
                 type = StreamEventType.responseCreated
-                try db.cachedStatement(sql: "UPDATE invitations SET status = 'answered' WHERE id = ?").execute(arguments: [state.invitationID])
-                try Self.insertFactors(db, responseID: stored.id, factorIDs)
+                try InvitationStore.markAnswered(db, id: state.invitationID)
             }
             let (event, body) = try Self.appendEvent(
                 db, type: type, response: stored, state: state, survey: survey, followUp: valid.factors.contains { $0.reopens })
             try followUp?.apply(db, body: body, previous: state.response, survey: survey)
             var after = state
             after.response = stored
-            after.status = "answered"
+            after.status = .answered
             return Submission(state: after, survey: survey, response: stored, event: event)
         }
         await publisher.publish([submission.event])
         return submission
     }
 
-    static func insertFactors(_ db: Database, responseID: Int64, _ factorIDs: [String]) throws {
-        for factor in factorIDs {
-            try db.cachedStatement(sql: "INSERT INTO response_factors (response_id, factor_id) VALUES (?, ?)").execute(arguments: [
-                responseID, factor,
-            ])
-        }
-    }
-
-    static func appendEvent(_ db: Database, type: String, response: StoredResponse, state: InvitationState, survey: SurveyDefinition, followUp: Bool)
+    static func appendEvent(_ db: any SQLConnection, type: String, response: StoredResponse, state: InvitationState, survey: SurveyDefinition, followUp: Bool)
         throws -> (StoredEvent, ResponseEvent)
     {
         let who = state.snapshot

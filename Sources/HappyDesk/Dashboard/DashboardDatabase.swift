@@ -5,7 +5,7 @@ import GRDB
 /// changes the data (it only folds pending changes into the derived roll-ups, see `Rollups`), and pointing it
 /// at the wrong path must fail with one clear line.
 public enum DashboardDatabase {
-    public static func openForReading(path: String, migrations: URL) throws -> DatabasePool {
+    public static func openForReading(path: String, migrations: URL) throws -> SQLiteStorage {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw DashboardInputError("no database at \(path): run `happydesk migrate` or `happydesk demo`, or pass --database")
@@ -25,6 +25,24 @@ public enum DashboardDatabase {
         } catch let error as StartupError {
             throw DashboardInputError("\(path): \(error.description)")
         }
-        return pool
+        return SQLiteStorage(pool: pool, path: path)
+    }
+
+    /// The same for a PostgreSQL URL: it must be reachable and migrated.
+    public static func openForReading(url: String, migrations: URL) throws -> PostgresStorage {
+        let storage: PostgresStorage
+        do {
+            storage = try PostgresStorage(url: url, poolSize: 2)
+        } catch let error as StorageUnavailable {
+            throw DashboardInputError(error.description)
+        } catch let error as StartupError {
+            throw DashboardInputError(error.description)
+        }
+        do {
+            try storage.checkMigrated(directory: migrations)
+        } catch let error as StartupError {
+            throw DashboardInputError("\(storage.displayName): \(error.description)")
+        }
+        return storage
     }
 }

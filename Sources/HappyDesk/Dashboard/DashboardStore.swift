@@ -1,24 +1,22 @@
 import Foundation
-import GRDB
 
 /// Reads the dashboard roll-ups of migrations 0005 and 0006. Every query is an indexed range scan over daily rows
 /// (a few thousand rows for a year of data), aggregated in SQL; no query reads individual responses
 /// except the latest comments, which use their own partial index.
 public struct DashboardStore: Sendable {
-    public let reader: any DatabaseReader
+    public let reader: any AppStorage
 
-    public init(reader: any DatabaseReader) {
+    public init(reader: any AppStorage) {
         self.reader = reader
     }
 
     /// Folds responses changed since the last fold into the roll-ups (`Rollups`), so the report that
     /// follows is exact. Only derived roll-up rows are written; a read-only handle skips this.
     func refresh() throws {
-        guard let writer = reader as? any DatabaseWriter else { return }
-        if try reader.read({ db in try Rollups.pending(db) }) == 0 { return }
+        if try reader.readSync({ db in try Rollups.pending(db) }) == 0 { return }
         do {
-            try Rollups.foldAll(writer)
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_READONLY {
+            try Rollups.foldAll(reader)
+        } catch is StorageReadOnly {
             throw DashboardInputError(
                 "the database is read-only, but answers changed since the last roll-up fold: the report needs write access to bring its figures up to date"
             )
@@ -56,18 +54,18 @@ public struct DashboardStore: Sendable {
         kind == nil ? "" : " AND \(column) = ?"
     }
 
-    private static func arguments(_ values: [any DatabaseValueConvertible], kind: TicketKind?) -> StatementArguments {
-        var all = values
-        if let kind { all.append(kind.rawValue) }
-        return StatementArguments(all)
+    private static func arguments(_ values: [any SQLBindable], kind: TicketKind?) -> [SQLValue] {
+        var all = values.map(\.sqlValue)
+        if let kind { all.append(kind.rawValue.sqlValue) }
+        return all
     }
 
     /// First and last day with responses, for the default range.
     func bounds(kind: TicketKind?) throws -> (String, String)? {
-        try reader.read { db in
-            let row = try Row.fetchOne(
-                db, sql: "SELECT min(day), max(day) FROM dashboard_daily WHERE dim = 'all' AND responses > 0" + Self.kindClause(kind),
-                arguments: Self.arguments([], kind: kind))
+        try reader.readSync { db in
+            let row = try db.fetchOne(
+                "SELECT min(day), max(day) FROM dashboard_daily WHERE dim = 'all' AND responses > 0" + Self.kindClause(kind),
+                Self.arguments([], kind: kind))
             guard let row, let first: String = row[0], let last: String = row[1] else { return nil }
             return (first, last)
         }
@@ -81,10 +79,9 @@ public struct DashboardStore: Sendable {
             FROM dashboard_daily WHERE dim = ? AND day BETWEEN ? AND ?\(Self.kindClause(kind))
             GROUP BY day, \(key) HAVING sum(responses) <> 0
             """
-        return try reader.read { db in
+        return try reader.readSync { db in
             var rows: [DayTally] = []
-            let cursor = try Row.fetchCursor(db, sql: sql, arguments: Self.arguments([dim, first, last], kind: kind))
-            while let row = try cursor.next() {
+            for row in try db.fetchAll(sql, Self.arguments([dim, first, last], kind: kind)) {
                 rows.append(
                     DayTally(
                         day: row[0], key: row[1],
@@ -101,8 +98,8 @@ public struct DashboardStore: Sendable {
             FROM dashboard_daily WHERE dim = ? AND day BETWEEN ? AND ?\(Self.kindClause(kind))
             GROUP BY value HAVING sum(responses) <> 0
             """
-        return try reader.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: Self.arguments([dim, first, last], kind: kind)).map { row in
+        return try reader.readSync { db in
+            try db.fetchAll(sql, Self.arguments([dim, first, last], kind: kind)).map { row in
                 (row[0], Tally(responses: row[1], positive: row[2], negative: row[3], lostAnswered: row[4], lostMinutes: row[5]))
             }
         }
@@ -110,12 +107,14 @@ public struct DashboardStore: Sendable {
 
     /// Invitations sent per day.
     func sentPerDay(first: String, last: String, kind: TicketKind?) throws -> [String: Int] {
-        try reader.read { db in
+        try reader.readSync { db in
             var result: [String: Int] = [:]
-            let rows = try Row.fetchCursor(
-                db, sql: "SELECT day, sum(sent) FROM dashboard_sent_daily WHERE day BETWEEN ? AND ?\(Self.kindClause(kind)) GROUP BY day",
-                arguments: Self.arguments([first, last], kind: kind))
-            while let row = try rows.next() { result[row[0]] = row[1] }
+            for row in try db.fetchAll(
+                "SELECT day, sum(sent) FROM dashboard_sent_daily WHERE day BETWEEN ? AND ?\(Self.kindClause(kind)) GROUP BY day",
+                Self.arguments([first, last], kind: kind))
+            {
+                result[row[0]] = row[1]
+            }
             return result
         }
     }
@@ -127,10 +126,9 @@ public struct DashboardStore: Sendable {
             WHERE dim = ? AND day BETWEEN ? AND ? AND value = ?\(Self.kindClause(kind))
             GROUP BY day, kind, band, factor_id HAVING sum(picks) <> 0
             """
-        return try reader.read { db in
+        return try reader.readSync { db in
             var rows: [FactorPicks] = []
-            let cursor = try Row.fetchCursor(db, sql: sql, arguments: Self.arguments([dim, first, last, value], kind: kind))
-            while let row = try cursor.next() {
+            for row in try db.fetchAll(sql, Self.arguments([dim, first, last, value], kind: kind)) {
                 rows.append(FactorPicks(day: row[0], kind: row[1], band: row[2], factorID: row[3], picks: row[4]))
             }
             return rows
@@ -139,20 +137,21 @@ public struct DashboardStore: Sendable {
 
     /// The latest non-empty comments answered in the range, newest first.
     func latestComments(first: String, last: String, kind: TicketKind?, limit: Int) throws -> [CommentRow] {
+        let dialect = reader.dialect
         let sql = """
             SELECT r.id, r.first_answered_at, i.kind, r.score, r.lost_minutes, r.comment, i.service,
                    COALESCE(NULLIF(i.assignee_name, ''), i.assignee_id),
-                   (SELECT group_concat(factor_id, ' ') FROM response_factors f WHERE f.response_id = r.id)
-            FROM responses r INDEXED BY responses_commented
+                   (SELECT \(dialect.stringAggregate("factor_id", separator: " ")) FROM response_factors f WHERE f.response_id = r.id)
+            FROM responses r\(dialect.indexedBy("responses_commented"))
             JOIN invitations i ON i.id = r.invitation_id
             WHERE r.comment IS NOT NULL AND r.comment <> '' AND r.first_answered_at >= ? AND r.first_answered_at < ?\(Self.kindClause(kind, column: "i.kind"))
             ORDER BY r.first_answered_at DESC, r.id DESC LIMIT ?
             """
-        var args: [any DatabaseValueConvertible] = [first, DashboardDay.adding(1, to: last)]
-        if let kind { args.append(kind.rawValue) }
-        args.append(limit)
-        return try reader.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { row in
+        var args: [SQLValue] = [first.sqlValue, DashboardDay.adding(1, to: last).sqlValue]
+        if let kind { args.append(kind.rawValue.sqlValue) }
+        args.append(limit.sqlValue)
+        return try reader.readSync { db in
+            try db.fetchAll(sql, args).map { row in
                 let factors: String = row[8] ?? ""
                 return CommentRow(
                     id: row[0], answeredAt: String((row[1] as String).prefix(16)), kind: row[2], score: row[3],

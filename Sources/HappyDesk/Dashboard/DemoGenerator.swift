@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// Fills a database with realistic synthetic closures, invitations and responses, so a new user sees a full
 /// dashboard at once and the benchmark has a million responses to chew on. Shaped after published IT
@@ -61,7 +60,7 @@ public struct DemoGenerator: Sendable {
     ]
 
     /// Writes everything; `progress` gets (responses written, total) after each batch.
-    public func run(writer: any DatabaseWriter, catalog: SurveyCatalog, progress: (@Sendable (Int, Int) -> Void)? = nil) throws {
+    public func run(writer: any AppStorage, catalog: SurveyCatalog, progress: (@Sendable (Int, Int) -> Void)? = nil) throws {
         var rng = SplitMix64(seed: seed)
         var analysts: [Analyst] = []
         for index in 0..<30 {
@@ -89,25 +88,7 @@ public struct DemoGenerator: Sendable {
             let count = min(batchSize, invitations - written)
             let start = written
             var batchAnswered = 0
-            try writer.write { db in
-                let closure = try db.cachedStatement(
-                    sql: """
-                        INSERT INTO closures (source, ticket_id, kind, state, requester_email, requester_name, requester_locale, assignee_id, assignee_name,
-                            assignee_email, group_name, service, channel, country, reassignments, closed_at, received_at)
-                        VALUES (?, ?, ?, 'resolved', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """)
-                let invitation = try db.cachedStatement(
-                    sql: """
-                        INSERT INTO invitations (closure_id, survey, kind, token_hash, locale, requester_email, requester_name, assignee_id, assignee_name,
-                            assignee_email, group_name, service, status, created_at, sent_at, expires_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """)
-                let response = try db.cachedStatement(
-                    sql: """
-                        INSERT INTO responses (invitation_id, score, lost_bucket, lost_minutes, comment, revision, first_answered_at, last_changed_at)
-                        VALUES (?, ?, ?, ?, ?, 1, ?, ?)
-                        """)
-                let factor = try db.cachedStatement(sql: "INSERT INTO response_factors (response_id, factor_id) VALUES (?, ?)")
+            try writer.writeSync { db in
                 for offset in 0..<count {
                     let index = start + offset
                     let isAnswered = (index + 1) * responses / invitations > index * responses / invitations
@@ -126,12 +107,11 @@ public struct DemoGenerator: Sendable {
                     let channel = Self.channels[rng.pick(Self.channels.map { $0.1 })].0
                     let source = rng.double() < 0.75 ? "servicenow" : "jira"
                     let ticket = "\(kind == .incident ? "INC" : "REQ")-\(runID)-\(index)"
-                    try closure.execute(arguments: [
-                        source, ticket, kind.rawValue, email, name, locale, analyst.id, analyst.name,
-                        "\(analyst.id)@example.com", analyst.group, service.name, channel, country, reassignments,
-                        Self.timestamp(closedAt), Self.timestamp(closedAt + 2),
-                    ])
-                    let closureID = db.lastInsertedRowID
+                    let closure = Closure(
+                        ticketID: ticket, source: source, kind: kind, state: "resolved", requester: .init(email: email, name: name, locale: locale),
+                        assignee: .init(id: analyst.id, name: analyst.name, email: "\(analyst.id)@example.com"), group: analyst.group,
+                        service: service.name, channel: channel, country: country, reassignments: reassignments,
+                        closedAt: Date(timeIntervalSince1970: closedAt))
                     var hash = [UInt8](repeating: 0, count: 32)
                     var counter = UInt64(index) ^ (seed << 40)
                     for b in 0..<8 { hash[b] = UInt8(truncatingIfNeeded: counter); counter >>= 8 }
@@ -139,14 +119,12 @@ public struct DemoGenerator: Sendable {
                     let sentAt = closedAt + 300
                     let expires = sentAt + 28 * 86_400
                     let failed = !isAnswered && rng.double() < 0.02
-                    let status = isAnswered ? "answered" : failed ? "failed" : (expires < endDate.timeIntervalSince1970 ? "expired" : "sent")
-                    try invitation.execute(arguments: [
-                        closureID, kind.rawValue, kind.rawValue, Data(hash), locale.hasPrefix("de") ? "de" : "en", email, name, analyst.id,
-                        analyst.name, "\(analyst.id)@example.com", analyst.group, service.name, status, Self.timestamp(closedAt + 1),
-                        failed ? nil : Self.timestamp(sentAt), Self.timestamp(expires),
-                    ])
+                    let status: InvitationStatus = isAnswered ? .answered : failed ? .failed : (expires < endDate.timeIntervalSince1970 ? .expired : .sent)
+                    let invitationID = try InvitationStore.create(
+                        db, closure: closure, surveyID: kind.rawValue, tokenHash: Data(hash), locale: locale.hasPrefix("de") ? "de" : "en",
+                        status: status, skipReason: nil, now: Date(timeIntervalSince1970: closedAt + 1),
+                        expiresAt: Date(timeIntervalSince1970: expires), sentAt: failed ? nil : Date(timeIntervalSince1970: sentAt))
                     guard isAnswered else { continue }
-                    let invitationID = db.lastInsertedRowID
                     batchAnswered += 1
                     // The latent happiness of this ticket, then a score drawn around it.
                     let recent = day > firstDay + days - 31
@@ -163,16 +141,12 @@ public struct DemoGenerator: Sendable {
                     }
                     let comment: String? = rng.double() < 0.22 ? (Self.comments[band] ?? [""]).randomElement(using: &rng) : nil
                     let answeredAt = min(closedAt + 600 + rng.double() * 36 * 3_600, endDate.timeIntervalSince1970)
-                    try response.execute(arguments: [
-                        invitationID, score, lost?.id, lost?.minutes, comment, Self.timestamp(answeredAt), Self.timestamp(answeredAt),
-                    ])
-                    let responseID = db.lastInsertedRowID
-                    for factorID in Self.factors(
+                    let factorIDs = Self.factors(
                         band: band, list: factorLists[kind]?[band] ?? [], reassignments: reassignments, vpnRecent: service.name == "VPN" && recent,
                         rng: &rng)
-                    {
-                        try factor.execute(arguments: [responseID, factorID])
-                    }
+                    _ = try ResponseStore.insert(
+                        db, invitationID: invitationID, score: score, lostBucket: lost?.id, lostMinutes: lost?.minutes, comment: comment,
+                        factorIDs: factorIDs, at: Date(timeIntervalSince1970: answeredAt))
                 }
                 // Fold as we go, in the same transaction: the demo leaves no backlog for the first report.
                 try Rollups.fold(db, limit: Int.max)
@@ -216,16 +190,6 @@ public struct DemoGenerator: Sendable {
             weights[index] = 0
         }
         return chosen
-    }
-
-    /// GRDB's date text, 'YYYY-MM-DD HH:MM:SS.SSS' UTC, without a DateFormatter per row.
-    static func timestamp(_ seconds: Double) -> String {
-        let whole = Int(floor(seconds))
-        let millis = Int((seconds - Double(whole)) * 1000)
-        let days = whole >= 0 ? whole / 86_400 : (whole - 86_399) / 86_400
-        let rest = whole - days * 86_400
-        let (y, m, d) = CivilDate.fromDays(days)
-        return String(format: "%04d-%02d-%02d %02d:%02d:%02d.%03d", y, m, d, rest / 3600, (rest % 3600) / 60, rest % 60, millis)
     }
 }
 

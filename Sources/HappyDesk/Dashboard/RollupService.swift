@@ -1,16 +1,15 @@
 import Foundation
-import GRDB
 import Logging
 import ServiceLifecycle
 
 /// Folds changed responses into the dashboard roll-ups every `interval` seconds while `happydesk serve`
 /// runs, so the folding cost is paid in bulk and never inside a requester's submission.
 public struct RollupService: Service {
-    public let writer: any DatabaseWriter
+    public let writer: any AppStorage
     public let interval: Duration
     public let logger: Logger
 
-    public init(writer: any DatabaseWriter, interval: Duration = .seconds(1), logger: Logger) {
+    public init(writer: any AppStorage, interval: Duration = .seconds(1), logger: Logger) {
         self.writer = writer
         self.interval = interval
         self.logger = logger

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// Folds changed responses into the dashboard roll-ups, in bulk and off the request path (migration 0006).
 ///
@@ -10,46 +9,53 @@ import GRDB
 public enum Rollups {
     /// Folds up to `limit` marked responses inside the caller's write transaction; returns how many.
     @discardableResult
-    public static func fold(_ db: Database, limit: Int = 5000) throws -> Int {
-        let ids = try Int64.fetchAll(
-            db.cachedStatement(sql: "SELECT response_id FROM rollup_dirty ORDER BY response_id LIMIT ?"), arguments: [limit])
+    ///
+    /// On PostgreSQL, instances sharing the database fold one at a time: the fold takes a transaction-scoped
+    /// advisory lock and, when another instance holds it, returns 0 (that instance is folding the same rows).
+    public static func fold(_ db: any SQLConnection, limit: Int = 5000) throws -> Int {
+        if db.dialect == .postgres {
+            guard try db.scalar(Bool.self, "SELECT pg_try_advisory_xact_lock(?)", advisoryLock) == true else { return 0 }
+        }
+        let ids = try db.column(Int64.self, "SELECT response_id FROM rollup_dirty ORDER BY response_id LIMIT ?", limit)
         guard let first = ids.first, let last = ids.last else { return 0 }
         var deltas = Deltas()
-        let range: StatementArguments = [first, last]
-        let before = try Row.fetchCursor(
-            db.cachedStatement(
-                sql: """
-                    SELECT c.* FROM rollup_dirty d JOIN rollup_counted c ON c.response_id = d.response_id
-                    WHERE d.response_id BETWEEN ? AND ?
-                    """), arguments: range)
-        while let row = try before.next() { deltas.add(Contribution(row), sign: -1) }
-        let now = try Row.fetchCursor(
-            db.cachedStatement(
-                sql: """
-                    SELECT s.* FROM rollup_dirty d JOIN rollup_response_state s ON s.response_id = d.response_id
-                    WHERE d.response_id BETWEEN ? AND ?
-                    """), arguments: range)
-        while let row = try now.next() { deltas.add(Contribution(row), sign: 1) }
+        for row in try db.fetchAll(
+            """
+            SELECT c.* FROM rollup_dirty d JOIN rollup_counted c ON c.response_id = d.response_id
+            WHERE d.response_id BETWEEN ? AND ?
+            """, first, last)
+        {
+            deltas.add(Contribution(row), sign: -1)
+        }
+        for row in try db.fetchAll(
+            """
+            SELECT s.* FROM rollup_dirty d JOIN rollup_response_state s ON s.response_id = d.response_id
+            WHERE d.response_id BETWEEN ? AND ?
+            """, first, last)
+        {
+            deltas.add(Contribution(row), sign: 1)
+        }
         try deltas.apply(db)
-        try db.cachedStatement(
-            sql: "DELETE FROM rollup_counted WHERE response_id IN (SELECT response_id FROM rollup_dirty WHERE response_id BETWEEN ? AND ?)"
-        ).execute(arguments: range)
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO rollup_counted SELECT s.* FROM rollup_dirty d JOIN rollup_response_state s ON s.response_id = d.response_id
-                WHERE d.response_id BETWEEN ? AND ?
-                """
-        ).execute(arguments: range)
-        try db.cachedStatement(sql: "DELETE FROM rollup_dirty WHERE response_id BETWEEN ? AND ?").execute(arguments: range)
+        try db.execute(
+            "DELETE FROM rollup_counted WHERE response_id IN (SELECT response_id FROM rollup_dirty WHERE response_id BETWEEN ? AND ?)", first, last)
+        try db.execute(
+            """
+            INSERT INTO rollup_counted SELECT s.* FROM rollup_dirty d JOIN rollup_response_state s ON s.response_id = d.response_id
+            WHERE d.response_id BETWEEN ? AND ?
+            """, first, last)
+        try db.execute("DELETE FROM rollup_dirty WHERE response_id BETWEEN ? AND ?", first, last)
         return ids.count
     }
 
+    /// The advisory lock key of the fold ("hdrollup").
+    static let advisoryLock: Int64 = 0x6864_726f_6c6c_7570
+
     /// Folds everything marked, in transactions of `batch` responses; `progress` gets the count so far.
     @discardableResult
-    public static func foldAll(_ writer: any DatabaseWriter, batch: Int = 5000, progress: ((Int) -> Void)? = nil) throws -> Int {
+    public static func foldAll(_ writer: any AppStorage, batch: Int = 5000, progress: ((Int) -> Void)? = nil) throws -> Int {
         var total = 0
         while true {
-            let folded = try writer.write { db in try fold(db, limit: batch) }
+            let folded = try writer.writeSync { db in try fold(db, limit: batch) }
             if folded == 0 { return total }
             total += folded
             progress?(total)
@@ -57,8 +63,8 @@ public enum Rollups {
     }
 
     /// Responses marked and not yet folded.
-    public static func pending(_ db: Database) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT count(*) FROM rollup_dirty") ?? 0
+    public static func pending(_ db: any SQLConnection) throws -> Int {
+        try db.scalar(Int.self, "SELECT count(*) FROM rollup_dirty") ?? 0
     }
 
     /// What one response counts: a row of `rollup_counted` or `rollup_response_state` (same columns).
@@ -72,7 +78,7 @@ public enum Rollups {
 
         /// Reads by position: `rollup_counted` and `rollup_response_state` share their column order
         /// (response_id, day, kind, score, lost_minutes, the seven dimensions, factors).
-        init(_ row: Row) {
+        init(_ row: SQLRow) {
             day = row[1]
             kind = row[2]
             score = row[3]
@@ -141,30 +147,28 @@ public enum Rollups {
             }
         }
 
-        func apply(_ db: Database) throws {
-            let upsertDaily = try db.cachedStatement(
-                sql: """
-                    INSERT INTO dashboard_daily (dim, value, day, kind, responses, positive, negative, lost_answered, lost_minutes)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (dim, day, kind, value) DO UPDATE SET
-                        responses = responses + excluded.responses, positive = positive + excluded.positive,
-                        negative = negative + excluded.negative, lost_answered = lost_answered + excluded.lost_answered,
-                        lost_minutes = lost_minutes + excluded.lost_minutes
-                    """)
+        func apply(_ db: any SQLConnection) throws {
+            // Columns are qualified with the table: PostgreSQL finds a bare name ambiguous beside `excluded`.
+            let upsertDaily = """
+                INSERT INTO dashboard_daily (dim, value, day, kind, responses, positive, negative, lost_answered, lost_minutes)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (dim, day, kind, value) DO UPDATE SET
+                    responses = dashboard_daily.responses + excluded.responses, positive = dashboard_daily.positive + excluded.positive,
+                    negative = dashboard_daily.negative + excluded.negative,
+                    lost_answered = dashboard_daily.lost_answered + excluded.lost_answered,
+                    lost_minutes = dashboard_daily.lost_minutes + excluded.lost_minutes
+                """
             for (key, delta) in daily where !delta.isZero {
-                try upsertDaily.execute(arguments: [
-                    key.dim, key.value, key.day, key.kind, delta.responses, delta.positive, delta.negative, delta.lostAnswered, delta.lostMinutes,
-                ])
+                try db.execute(
+                    upsertDaily, key.dim, key.value, key.day, key.kind, delta.responses, delta.positive, delta.negative, delta.lostAnswered,
+                    delta.lostMinutes)
             }
-            let upsertFactor = try db.cachedStatement(
-                sql: """
-                    INSERT INTO dashboard_factor_daily (dim, value, day, kind, band, factor_id, picks) VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (dim, day, kind, value, band, factor_id) DO UPDATE SET picks = picks + excluded.picks
-                    """)
+            let upsertFactor = """
+                INSERT INTO dashboard_factor_daily (dim, value, day, kind, band, factor_id, picks) VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (dim, day, kind, value, band, factor_id) DO UPDATE SET picks = dashboard_factor_daily.picks + excluded.picks
+                """
             for (key, picks) in factors where picks != 0 {
-                try upsertFactor.execute(arguments: [
-                    key.daily.dim, key.daily.value, key.daily.day, key.daily.kind, key.band, key.factor, picks,
-                ])
+                try db.execute(upsertFactor, key.daily.dim, key.daily.value, key.daily.day, key.daily.kind, key.band, key.factor, picks)
             }
         }
     }

@@ -1,12 +1,11 @@
 import Foundation
-import GRDB
 
 /// A claimed outbox row with what sending needs from its invitation and ticket.
 public struct DeliveryJob: Sendable {
     public var deliveryID: Int64
     public var invitationID: Int64
-    public var purpose: String
-    public var channel: String
+    public var purpose: DeliveryPurpose
+    public var channel: DeliveryChannel
     public var sealedToken: Data?
     /// The invitation's SHA-256 token hash: an opened token must match it to be used.
     public var tokenHash: Data?
@@ -15,7 +14,7 @@ public struct DeliveryJob: Sendable {
     public var leaseID: String?
     /// Attempts already recorded before this one.
     public var attempts: Int
-    public var invitationStatus: String
+    public var invitationStatus: InvitationStatus
     public var surveyID: String
     public var locale: String
     public var requesterEmail: String
@@ -25,7 +24,7 @@ public struct DeliveryJob: Sendable {
     public var source: String
     public var expiresAt: Date
 
-    init(row: Row) {
+    init(row: SQLRow) {
         deliveryID = row["id"]
         invitationID = row["invitation_id"]
         purpose = row["purpose"]
@@ -54,5 +53,5 @@ public struct DeliveryJob: Sendable {
         """
 
     /// A survey or reminder speaks to the requester about their survey; other purposes carry a payload.
-    var isSurveyMessage: Bool { purpose == "survey" || purpose == "reminder" }
+    var isSurveyMessage: Bool { purpose == .survey || purpose == .reminder }
 }

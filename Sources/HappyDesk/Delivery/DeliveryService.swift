@@ -21,8 +21,8 @@ public struct DeliveryService: Service {
         logger.info(
             "delivery service started",
             metadata: [
-                "channel": "\(channel)", "concurrency": "\(delivery.concurrency)", "max_attempts": "\(delivery.maxAttempts)",
-                "outbox": "\(channel == "file" ? dispatcher.settings.outboxDirectory : "-")",
+                "channel": "\(channel.rawValue)", "concurrency": "\(delivery.concurrency)", "max_attempts": "\(delivery.maxAttempts)",
+                "outbox": "\(channel == .file ? dispatcher.settings.outboxDirectory : "-")",
             ]
         )
         defer { dispatcher.shutdown() }

@@ -30,6 +30,9 @@ public struct DeliverySettings: Sendable {
     public var shutdownGrace: Double = 10
     /// Rows claimed per round.
     public var batchSize = 256
+    /// Seconds a claimed outbox row stays with the instance that claimed it; after that another instance
+    /// may send it (HAPPYDESK_DELIVERY_LEASE). nil: long enough for a whole batch to time out.
+    public var lease: Double?
 
     public init() {}
 

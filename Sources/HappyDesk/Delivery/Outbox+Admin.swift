@@ -1,16 +1,15 @@
 import Foundation
-import GRDB
 
 /// One line of `happydesk outbox list`: an outbox row, or a closure the policy skipped (no row).
 public struct OutboxEntry: Sendable, Equatable {
     public var deliveryID: Int64?
     public var invitationID: Int64
     public var ticketID: String
-    public var purpose: String
-    public var channel: String?
+    public var purpose: DeliveryPurpose
+    public var channel: DeliveryChannel?
     /// pending, sending, sent, dead, or skipped (policy: throttle, sampling).
     public var status: String
-    public var invitationStatus: String
+    public var invitationStatus: InvitationStatus
     public var attempts: Int
     public var dueAt: Date?
     public var sentAt: Date?
@@ -33,9 +32,9 @@ public struct DeliveryAttempt: Sendable, Equatable {
 
 /// The operator's view of the outbox, for the CLI: opens nothing itself, works on the given database.
 public struct OutboxAdmin: Sendable {
-    public let database: any DatabaseWriter
+    public let database: any AppStorage
 
-    public init(database: any DatabaseWriter) { self.database = database }
+    public init(database: any AppStorage) { self.database = database }
 
     public func list(status: String? = nil, limit: Int = 100) async throws -> [OutboxEntry] {
         try await database.read { db in try Outbox.list(db, status: status, limit: limit) }
@@ -56,10 +55,9 @@ public struct OutboxAdmin: Sendable {
 
 extension Outbox {
     /// Newest first; `status` filters on pending, sending, sent, dead or skipped.
-    public static func list(_ db: Database, status: String? = nil, limit: Int = 100, now: Date = Date()) throws -> [OutboxEntry] {
-        let rows = try Row.fetchAll(
-            db,
-            sql: """
+    public static func list(_ db: any SQLConnection, status: String? = nil, limit: Int = 100, now: Date = Date()) throws -> [OutboxEntry] {
+        let rows = try db.fetchAll(
+            """
                 SELECT * FROM (
                     SELECT d.id AS delivery_id, d.invitation_id, c.ticket_id, d.purpose, d.channel, d.status, i.status AS invitation_status,
                            d.attempts, d.due_at, d.sent_at, d.last_error, i.skip_reason, i.expires_at, d.created_at
@@ -68,10 +66,9 @@ extension Outbox {
                     UNION ALL
                     SELECT NULL, i.id, c.ticket_id, 'survey', NULL, 'skipped', i.status, 0, NULL, NULL, NULL, i.skip_reason, i.expires_at, i.created_at
                     FROM invitations i JOIN closures c ON c.id = i.closure_id
-                    WHERE i.status = 'skipped' AND (?1 IS NULL OR ?1 = 'skipped'))
+                    WHERE i.status = 'skipped' AND (?1 IS NULL OR ?1 = 'skipped')) AS entries
                 ORDER BY created_at DESC, delivery_id DESC LIMIT ?2
-                """,
-            arguments: [status, limit]
+                """, status, limit
         )
         return rows.map { row in
             var entry = OutboxEntry(
@@ -92,12 +89,12 @@ extension Outbox {
             return "retry \(entry.attempts + 1) at \(entry.dueAt.map(ISO8601.format) ?? "?"): \(entry.lastError ?? "")"
         case "pending" where (entry.dueAt ?? now) > now:
             let due = entry.dueAt.map(ISO8601.format) ?? "?"
-            return entry.purpose == "reminder" ? "policy: reminder due \(due)" : "policy: delayed until \(due)"
+            return entry.purpose == .reminder ? "policy: reminder due \(due)" : "policy: delayed until \(due)"
         case "dead":
             return entry.lastError ?? "dead"
-        case "sent" where entry.invitationStatus == "expired", "pending" where entry.invitationStatus == "expired":
+        case "sent" where entry.invitationStatus == .expired, "pending" where entry.invitationStatus == .expired:
             return "invitation expired \(expiresAt.map(ISO8601.format) ?? "")"
-        case "sent" where entry.invitationStatus == "sent" && entry.purpose == "survey":
+        case "sent" where entry.invitationStatus == .sent && entry.purpose == .survey:
             return "awaiting answer until \(expiresAt.map(ISO8601.format) ?? "?")"
         default:
             return ""
@@ -105,12 +102,10 @@ extension Outbox {
     }
 
     /// The attempts of one row, oldest first, for `outbox list --attempts ID`.
-    public static func attempts(_ db: Database, deliveryID: Int64) throws -> [DeliveryAttempt] {
-        try Row.fetchAll(
-            db,
-            sql:
-                "SELECT attempt, started_at, finished_at, outcome, status_code, curl_code, detail FROM delivery_attempts WHERE delivery_id = ? ORDER BY id",
-            arguments: [deliveryID]
+    public static func attempts(_ db: any SQLConnection, deliveryID: Int64) throws -> [DeliveryAttempt] {
+        try db.fetchAll(
+            "SELECT attempt, started_at, finished_at, outcome, status_code, curl_code, detail FROM delivery_attempts WHERE delivery_id = ? ORDER BY id",
+            deliveryID
         ).map { row in
             DeliveryAttempt(
                 attempt: row["attempt"], startedAt: row["started_at"], finishedAt: row["finished_at"], outcome: row["outcome"],
@@ -121,25 +116,22 @@ extension Outbox {
 
     /// Puts dead (or waiting) rows back in the queue now, with a fresh attempt budget; a failed survey's
     /// invitation returns to `pending`. Returns the number of rows requeued.
-    public static func retry(_ db: Database, ids: [Int64]?, now: Date = Date()) throws -> Int {
+    public static func retry(_ db: any SQLConnection, ids: [Int64]?, now: Date = Date()) throws -> Int {
         let filter: String
-        var arguments: StatementArguments = [now]
+        var arguments: [SQLValue] = [now.sqlValue]
         if let ids {
             guard !ids.isEmpty else { return 0 }
-            filter = "id IN (\(databaseQuestionMarks(count: ids.count))) AND status IN ('dead', 'pending')"
-            arguments += StatementArguments(ids)
+            filter = "id IN (\(sqlPlaceholders(ids.count))) AND status IN ('dead', 'pending')"
+            arguments += ids.map(\.sqlValue)
         } else {
             filter = "status = 'dead'"
         }
-        let invitationIDs = try Int64.fetchAll(
-            db,
-            sql:
-                "UPDATE deliveries SET status = 'pending', attempts = 0, due_at = ?, claimed_until = NULL, lease_id = NULL WHERE \(filter) RETURNING invitation_id",
-            arguments: arguments
+        let invitationIDs = try db.column(
+            Int64.self,
+            "UPDATE deliveries SET status = 'pending', attempts = 0, due_at = ?, claimed_until = NULL, lease_id = NULL WHERE \(filter) RETURNING invitation_id",
+            arguments
         )
-        for id in Set(invitationIDs) {
-            try db.execute(sql: "UPDATE invitations SET status = 'pending' WHERE id = ? AND status = 'failed'", arguments: [id])
-        }
+        for id in Set(invitationIDs) { try InvitationStore.markRetrying(db, id: id) }
         return invitationIDs.count
     }
 
@@ -151,24 +143,21 @@ extension Outbox {
     ///   second reminder.
     /// Threading needs no row (`In-Reply-To` is derived from the invitation id). Old attempts of kept
     /// rows are still deleted. Returns the number of outbox rows deleted.
-    public static func purge(_ db: Database, olderThan: Date, includeDead: Bool) throws -> Int {
-        try db.execute(
-            sql: """
+    public static func purge(_ db: any SQLConnection, olderThan: Date, includeDead: Bool) throws -> Int {
+        let removed = try db.execute(
+            """
                 DELETE FROM deliveries
-                WHERE ((status = 'sent' AND sent_at <= ?1) OR (?2 AND status = 'dead' AND created_at <= ?1))
+                WHERE ((status = 'sent' AND sent_at <= ?1) OR (?2 = 1 AND status = 'dead' AND created_at <= ?1))
                   AND NOT (purpose IN ('survey', 'reminder') AND EXISTS (
                       SELECT 1 FROM invitations i WHERE i.id = deliveries.invitation_id
                         AND (i.status IN ('pending', 'sent') OR (deliveries.purpose = 'survey' AND i.status = 'answered'))))
-                """,
-            arguments: [olderThan, includeDead]
+                """, olderThan, includeDead
         )
-        let removed = db.changesCount
         try db.execute(
-            sql: """
+            """
                 DELETE FROM delivery_attempts WHERE finished_at <= ?1 AND delivery_id IN (
-                    SELECT id FROM deliveries WHERE (status = 'sent' AND sent_at <= ?1) OR (?2 AND status = 'dead' AND created_at <= ?1))
-                """,
-            arguments: [olderThan, includeDead]
+                    SELECT id FROM deliveries WHERE (status = 'sent' AND sent_at <= ?1) OR (?2 = 1 AND status = 'dead' AND created_at <= ?1))
+                """, olderThan, includeDead
         )
         return removed
     }

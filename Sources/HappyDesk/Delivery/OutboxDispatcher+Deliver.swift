@@ -5,22 +5,22 @@ extension OutboxDispatcher {
     /// Turns one row into a message on its channel and sends it; never throws, every failure is a result.
     func deliver(_ job: DeliveryJob, now: Date) async -> AttemptResult {
         if job.isSurveyMessage {
-            if ["answered", "expired", "skipped"].contains(job.invitationStatus) {
-                return .cancelled("invitation is \(job.invitationStatus)")
+            if [.answered, .expired, .skipped].contains(job.invitationStatus) {
+                return .cancelled("invitation is \(job.invitationStatus.rawValue)")
             }
             if job.expiresAt <= now { return .cancelled("invitation expired before it was sent") }
         }
         switch (job.purpose, job.channel) {
-        case ("survey", "email"), ("survey", "file"), ("reminder", "email"), ("reminder", "file"), ("reply", "email"), ("reply", "file"):
+        case (.survey, .email), (.survey, .file), (.reminder, .email), (.reminder, .file), (.reply, .email), (.reply, .file):
             return await sendMail(job)
-        case ("survey", "webhook"), ("reminder", "webhook"):
+        case (.survey, .webhook), (.reminder, .webhook):
             return await postSurvey(job, now: now)
-        case ("reply", "webhook") where ReplyPayload.decode(job.payload) != nil:
+        case (.reply, .webhook) where ReplyPayload.decode(job.payload) != nil:
             return await postSurvey(job, now: now)
-        case (_, "webhook"):
+        case (_, .webhook):
             return await postPayload(job, now: now)
         default:
-            return .permanent("a '\(job.purpose)' delivery cannot go by \(job.channel)")
+            return .permanent("a '\(job.purpose.rawValue)' delivery cannot go by \(job.channel.rawValue)")
         }
     }
 
@@ -58,7 +58,7 @@ extension OutboxDispatcher {
         }
         let composer = SurveyMailComposer(survey: survey, job: job, surveyURL: url)
         let content: SurveyMailComposer.Content
-        if job.purpose == "reply" {
+        if job.purpose == .reply {
             guard let reply = ReplyPayload.decode(job.payload) else {
                 return .failure(AttemptResult.permanent("reply payload must be JSON {\"text\": …, \"author\": …}"))
             }
@@ -67,9 +67,9 @@ extension OutboxDispatcher {
             content = composer.compose()
         }
         let domain = messageDomain
-        let messageID = MailMessage.messageID(invitationID: job.invitationID, purpose: job.purpose, deliveryID: job.deliveryID, domain: domain)
+        let messageID = MailMessage.messageID(invitationID: job.invitationID, purpose: job.purpose.rawValue, deliveryID: job.deliveryID, domain: domain)
         let original =
-            job.purpose == "survey" ? nil : MailMessage.messageID(invitationID: job.invitationID, purpose: "survey", deliveryID: 0, domain: domain)
+            job.purpose == .survey ? nil : MailMessage.messageID(invitationID: job.invitationID, purpose: "survey", deliveryID: 0, domain: domain)
         return .message(
             MailMessage(
                 from: from, to: to, subject: content.subject, messageID: messageID, inReplyTo: original, date: now, text: content.text,
@@ -83,7 +83,7 @@ extension OutboxDispatcher {
         case .message(let built): message = built
         case .failure(let failure): return failure
         }
-        if job.channel == "file" {
+        if job.channel == .file {
             let result = await files.send(message)
             if result.kind == .sent {
                 // The file holds the link; the log only says where, so the link stays out of log collectors.

@@ -15,11 +15,11 @@ extension OutboxDispatcher {
         guard let survey = catalog.survey(id: job.surveyID) else { return .permanent("survey '\(job.surveyID)' no longer exists") }
         guard let url = surveyURL(job) else { return .permanent("sealed survey token is missing or cannot be opened with this server's key") }
         let composer = SurveyMailComposer(survey: survey, job: job, surveyURL: url)
-        let reply = job.purpose == "reply" ? ReplyPayload.decode(job.payload) : nil
+        let reply = job.purpose == .reply ? ReplyPayload.decode(job.payload) : nil
         let content = composer.compose(replyText: reply?.text, replyAuthor: reply?.author)
         let locale = composer.locale
         var body: [String: Any] = [
-            "type": reply != nil ? "survey.reply" : job.purpose == "reminder" ? "survey.reminder" : "survey.invitation",
+            "type": reply != nil ? "survey.reply" : job.purpose == .reminder ? "survey.reminder" : "survey.invitation",
             "invitation_id": job.invitationID,
             "ticket_id": job.ticketID,
             "source": job.source,

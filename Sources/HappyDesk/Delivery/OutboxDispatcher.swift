@@ -1,12 +1,11 @@
 import Curl
 import Foundation
-import GRDB
 import Logging
 
 /// One round of the outbox: apply the time-driven policy, claim due rows, send them concurrently, and
 /// record every attempt. `DeliveryService` runs rounds forever; tests and the benchmark call them directly.
 public final class OutboxDispatcher: Sendable {
-    public let database: any DatabaseWriter
+    public let database: any AppStorage
     public let batcher: WriteBatcher
     public let catalog: SurveyCatalog
     public let vault: TokenVault
@@ -22,7 +21,7 @@ public final class OutboxDispatcher: Sendable {
     /// Tripped by `stopSending()` at graceful shutdown.
     let stopLatch = StopLatch()
 
-    public init(database: any DatabaseWriter, batcher: WriteBatcher, catalog: SurveyCatalog, vault: TokenVault, settings: Settings, logger: Logger)
+    public init(database: any AppStorage, batcher: WriteBatcher, catalog: SurveyCatalog, vault: TokenVault, settings: Settings, logger: Logger)
         throws
     {
         let delivery = settings.delivery
@@ -90,23 +89,10 @@ public final class OutboxDispatcher: Sendable {
         let vault = vault
         do {
             let rebound = try await batcher.write { db -> Int in
-                let rows = try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT d.id, d.invitation_id, d.sealed_token, i.token_hash FROM deliveries d JOIN invitations i ON i.id = d.invitation_id
-                        WHERE d.sealed_token IS NOT NULL AND substr(d.sealed_token, 1, 4) != ?
-                        """,
-                    arguments: [TokenVault.boundPrefix]
-                )
                 var count = 0
-                for row in rows {
-                    let invitationID: Int64 = row["invitation_id"]
-                    let expected: Data? = row["token_hash"]
-                    guard let sealed: Data = row["sealed_token"], let token = try? vault.openLegacy(sealed), token.hash == expected else { continue }
-                    try db.execute(
-                        sql: "UPDATE deliveries SET sealed_token = ? WHERE id = ?",
-                        arguments: [try vault.seal(token, invitationID: invitationID), row["id"] as Int64]
-                    )
+                for row in try Outbox.legacySealedTokens(db) {
+                    guard let token = try? vault.openLegacy(row.sealed), token.hash == row.tokenHash else { continue }
+                    try Outbox.reseal(db, deliveryID: row.deliveryID, sealed: try vault.seal(token, invitationID: row.invitationID))
                     count += 1
                 }
                 return count
@@ -136,9 +122,11 @@ public final class OutboxDispatcher: Sendable {
     public func runOnce(now: Date = Date()) async throws -> Int {
         guard !stopLatch.isTripped else { return 0 }
         let delivery = settings.delivery
-        let limit = delivery.batchSize
+        // With a configured lease, claim only what the pool can start at once, so the rows of one claim are
+        // not left waiting past their lease (when another instance may take them) behind slow sends.
+        let limit = delivery.lease == nil ? delivery.batchSize : min(delivery.batchSize, max(1, delivery.concurrency) * 2)
         // Long enough for the whole batch to pass through the pool even if every send times out.
-        let lease = Double(limit / max(1, delivery.concurrency) + 1) * (delivery.timeout + delivery.connectTimeout) + 30
+        let lease = delivery.lease ?? Double(limit / max(1, delivery.concurrency) + 1) * (delivery.timeout + delivery.connectTimeout) + 30
         let leaseID = Outbox.newLeaseID()
         let jobs = try await batcher.write { db in try Outbox.claim(db, leaseID: leaseID, now: now, lease: lease, limit: limit) }
         guard !jobs.isEmpty else { return 0 }
@@ -158,7 +146,7 @@ public final class OutboxDispatcher: Sendable {
 
     /// A blocking write on purpose: it must still run when the task is cancelled (the async write would not start).
     private func release(leaseID: String) throws -> Int {
-        try database.write { db in try Outbox.release(db, leaseID: leaseID) }
+        try database.writeSync { db in try Outbox.release(db, leaseID: leaseID) }
     }
 
     /// What a round waits for next: a send's outcome, the stop signal, or the end of the shutdown grace.

@@ -38,7 +38,7 @@ struct SurveyMailComposer: Sendable {
         if let replyText { return reply(text: replyText, author: replyAuthor ?? job.assigneeName ?? "IT Service Desk") }
         let title = survey.title.text(locale)
         let question = survey.question.text(locale)
-        let isReminder = job.purpose == "reminder"
+        let isReminder = job.purpose == .reminder
         let subject = (isReminder ? "\(texts.reminder): " : "") + "\(title) – \(job.ticketID)"
         let intro = texts.resolved.filling(["ticket": job.ticketID])
 

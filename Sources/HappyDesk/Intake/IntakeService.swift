@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 
 /// What intake did with a closure.
@@ -61,66 +60,28 @@ public struct IntakeService: Sendable {
 
         let vault = vault
         let result = try await batcher.write { db -> IntakeResult in
-            if let row = try Row.fetchOne(
-                try db.cachedStatement(
-                    sql: """
-                        SELECT i.id, i.status, i.skip_reason, i.expires_at FROM closures c JOIN invitations i ON i.closure_id = c.id
-                        WHERE c.source = ? AND c.ticket_id = ?
-                        """), arguments: [closure.source, closure.ticketID]
-            ) {
-                return IntakeResult(
-                    outcome: .duplicate, invitationID: row["id"], status: row["status"], skipReason: row["skip_reason"], expiresAt: row["expires_at"])
-            }
+            if let duplicate = try InvitationStore.find(db, source: closure.source, ticketID: closure.ticketID) { return duplicate }
             var skipReason: String?
             if policy.throttleDays > 0 {
                 let since = now.addingTimeInterval(-TimeInterval(policy.throttleDays) * 86_400)
-                if let last = try Date.fetchOne(
-                    try db.cachedStatement(
-                        sql:
-                            "SELECT max(created_at) FROM invitations WHERE requester_email = ? COLLATE NOCASE AND status != 'skipped' AND created_at >= ?"
-                    ), arguments: [closure.requester.email, since]
-                ) {
+                if let last = try InvitationStore.lastSurveyed(db, email: closure.requester.email, since: since) {
                     skipReason = "throttled: requester was surveyed on \(ISO8601.format(last)), within \(policy.throttleDays) days"
                 }
             }
             if skipReason == nil, !sampled {
                 skipReason = "sampled out: survey samples \(policy.samplePercent)% of closures"
             }
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO closures (source, ticket_id, kind, state, requester_email, requester_name, requester_locale,
-                        assignee_id, assignee_name, assignee_email, group_name, service, channel, country, reassignments, closed_at, received_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """
-            ).execute(arguments: [
-                closure.source, closure.ticketID, closure.kind.rawValue, closure.state, closure.requester.email,
-                closure.requester.name, closure.requester.locale, closure.assignee?.id, closure.assignee?.name,
-                closure.assignee?.email, closure.group, closure.service, closure.channel, closure.country,
-                closure.reassignments, SQLiteDate.string(closure.closedAt), SQLiteDate.string(now),
-            ]
-            )
-            let closureID = db.lastInsertedRowID
-            let status = skipReason == nil ? "pending" : "skipped"
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO invitations (closure_id, survey, kind, token_hash, locale, requester_email, requester_name,
-                        assignee_id, assignee_name, assignee_email, group_name, service, status, skip_reason, created_at, expires_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """
-            ).execute(arguments: [
-                closureID, survey.id, closure.kind.rawValue, token.hash, locale, closure.requester.email,
-                closure.requester.name, closure.assignee?.id, closure.assignee?.name, closure.assignee?.email,
-                closure.group, closure.service, status, skipReason, SQLiteDate.string(now), SQLiteDate.string(expiresAt),
-            ]
-            )
-            let invitationID = db.lastInsertedRowID
+            let status: InvitationStatus = skipReason == nil ? .pending : .skipped
+            let invitationID = try InvitationStore.create(
+                db, closure: closure, surveyID: survey.id, tokenHash: token.hash, locale: locale, status: status, skipReason: skipReason,
+                now: now, expiresAt: expiresAt)
             if skipReason == nil {
                 let due = now.addingTimeInterval(TimeInterval(policy.delayMinutes) * 60)
                 let sealed = try vault.seal(token, invitationID: invitationID)
-                try Outbox.enqueue(db, invitationID: invitationID, purpose: "survey", channel: channel, sealedToken: sealed, dueAt: due, now: now)
+                try Outbox.enqueue(db, invitationID: invitationID, purpose: .survey, channel: channel, sealedToken: sealed, dueAt: due, now: now)
             }
             return IntakeResult(
-                outcome: .created, invitationID: invitationID, status: status, skipReason: skipReason,
+                outcome: .created, invitationID: invitationID, status: status.rawValue, skipReason: skipReason,
                 surveyURL: skipReason == nil ? settings.surveyURL(token: token) : nil, expiresAt: expiresAt
             )
         }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// A user as listed by `happydesk users list`.
 public struct UserRecord: Sendable, Equatable {
@@ -22,13 +21,13 @@ public enum Credential: Sendable, Equatable {
 
 /// Users, their API tokens and browser sessions. Tokens are 256-bit CSPRNG values shown once, stored hashed.
 public struct UserStore: Sendable {
-    public let writer: any DatabaseWriter
+    public let writer: any AppStorage
     /// Idle and absolute lifetimes of browser sessions.
     public var sessions: SessionSettings
     /// Cookie-authenticated state changes and stream upgrades must come from this origin.
     public var origin: OriginPolicy
 
-    public init(writer: any DatabaseWriter, sessions: SessionSettings = SessionSettings(), publicURL: String = "http://localhost:8080") {
+    public init(writer: any AppStorage, sessions: SessionSettings = SessionSettings(), publicURL: String = "http://localhost:8080") {
         self.writer = writer
         self.sessions = sessions
         self.origin = OriginPolicy(publicURL: publicURL)
@@ -55,28 +54,27 @@ public struct UserStore: Sendable {
         }
         let token = "hd_" + SurveyToken.generate().value
         let record = try await writer.write { db -> UserRecord in
-            if let email, try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE email = ?", arguments: [email]) == true {
+            if let email, try db.fetchOne("SELECT 1 FROM users WHERE \(db.dialect.equalsIgnoringCase("email"))", email) != nil {
                 throw AppError(.conflict, code: "user_exists", "a user with email \(email) already exists")
             }
-            try db.execute(
-                sql: "INSERT INTO users (name, email, assignee_id, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [name, email, assigneeID, role.rawValue, SurveyToken.hash(token), now]
-            )
-            return UserRecord(id: db.lastInsertedRowID, name: name, email: email, assigneeID: assigneeID, role: role, createdAt: now, revokedAt: nil)
+            let id = try db.insert(
+                "INSERT INTO users (name, email, assignee_id, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                name, email, assigneeID, role.rawValue, SurveyToken.hash(token), now)
+            return UserRecord(id: id, name: name, email: email, assigneeID: assigneeID, role: role, createdAt: now, revokedAt: nil)
         }
         return (record, token)
     }
 
     public func list() async throws -> [UserRecord] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY id").map(Self.record)
+            try db.fetchAll("SELECT * FROM users ORDER BY id").map(Self.record)
         }
     }
 
     /// Revokes a user's token and ends their sessions; returns false when no active user matched.
     /// Open sockets notice within `SessionSettings.recheckInterval`, even when this runs in another process.
     public func revoke(email: String, now: Date = Date()) async throws -> Bool {
-        try await revoke(where: "email = ?", email, now: now)
+        try await revoke(where: writer.dialect.equalsIgnoringCase("email"), email, now: now)
     }
 
     /// Revokes by id: the way to revoke an integration, which may have no email.
@@ -84,11 +82,10 @@ public struct UserStore: Sendable {
         try await revoke(where: "id = ?", id, now: now)
     }
 
-    private func revoke(where condition: String, _ value: some DatabaseValueConvertible & Sendable, now: Date) async throws -> Bool {
+    private func revoke(where condition: String, _ value: some SQLBindable, now: Date) async throws -> Bool {
         try await writer.write { db in
-            try db.execute(sql: "UPDATE users SET revoked_at = ? WHERE \(condition) AND revoked_at IS NULL", arguments: [now, value])
-            let changed = db.changesCount > 0
-            try db.execute(sql: "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE \(condition))", arguments: [value])
+            let changed = try db.execute("UPDATE users SET revoked_at = ? WHERE \(condition) AND revoked_at IS NULL", now, value) > 0
+            try db.execute("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE \(condition))", value)
             return changed
         }
     }
@@ -98,7 +95,7 @@ public struct UserStore: Sendable {
         guard Self.looksLikeToken(token) else { return nil }
         let hash = SurveyToken.hash(token)
         return try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE token_hash = ? AND revoked_at IS NULL", arguments: [hash]).map(Self.user)
+            try db.fetchOne("SELECT * FROM users WHERE token_hash = ? AND revoked_at IS NULL", hash).map(Self.user)
         }
     }
 
@@ -112,11 +109,10 @@ public struct UserStore: Sendable {
         let lifetime = sessions.absoluteLifetime
         let idle = sessions.idleTimeout
         try await writer.write { db in
-            try db.execute(sql: "DELETE FROM sessions WHERE expires_at < ? OR last_seen_at < ?", arguments: [now, now.addingTimeInterval(-idle)])
+            try db.execute("DELETE FROM sessions WHERE expires_at < ? OR last_seen_at < ?", now, now.addingTimeInterval(-idle))
             try db.execute(
-                sql: "INSERT INTO sessions (id_hash, user_id, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [SurveyToken.hash(session), user.id, now, now.addingTimeInterval(lifetime), now]
-            )
+                "INSERT INTO sessions (id_hash, user_id, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?)",
+                SurveyToken.hash(session), user.id, now, now.addingTimeInterval(lifetime), now)
         }
         return (user, session)
     }
@@ -134,27 +130,25 @@ public struct UserStore: Sendable {
     private func liveSession(hash: Data, now: Date) async throws -> (AuthenticatedUser, Date?)? {
         let idleSince = now.addingTimeInterval(-sessions.idleTimeout)
         return try await writer.read { db in
-            try Row.fetchOne(
-                db,
-                sql: """
+            try db.fetchOne(
+                """
                     SELECT u.*, s.last_seen_at AS session_last_seen FROM sessions s JOIN users u ON u.id = s.user_id
                     WHERE s.id_hash = ? AND s.expires_at > ? AND s.last_seen_at > ? AND u.revoked_at IS NULL
-                    """,
-                arguments: [hash, now, idleSince]
-            ).map { (Self.user($0), $0["session_last_seen"]) }
+                    """, hash, now, idleSince
+            ).map { (Self.user($0), $0["session_last_seen"] as Date?) }
         }
     }
 
     private func touch(hash: Data, lastSeen: Date?, now: Date) async throws {
         if let lastSeen, now.timeIntervalSince(lastSeen) < sessions.touchInterval { return }
         try await writer.write { db in
-            try db.execute(sql: "UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?", arguments: [now, hash])
+            try db.execute("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?", now, hash)
         }
     }
 
     public func endSession(_ session: String) async throws {
         let hash = SurveyToken.hash(session)
-        try await writer.write { db in try db.execute(sql: "DELETE FROM sessions WHERE id_hash = ?", arguments: [hash]) }
+        _ = try await writer.write { db in try db.execute("DELETE FROM sessions WHERE id_hash = ?", hash) }
     }
 
     /// Whether a credential still holds: one read by primary key or unique index, cheap enough for every
@@ -163,7 +157,7 @@ public struct UserStore: Sendable {
         switch credential {
         case .apiToken(let hash):
             return try await writer.read { db in
-                try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE token_hash = ? AND revoked_at IS NULL", arguments: [hash]) ?? false
+                try db.fetchOne("SELECT 1 FROM users WHERE token_hash = ? AND revoked_at IS NULL", hash) != nil
             }
         case .session(let hash):
             guard let (_, lastSeen) = try await liveSession(hash: hash, now: now) else { return false }
@@ -172,14 +166,14 @@ public struct UserStore: Sendable {
         }
     }
 
-    static func user(_ row: Row) -> AuthenticatedUser {
+    static func user(_ row: SQLRow) -> AuthenticatedUser {
         AuthenticatedUser(
-            id: row["id"], name: row["name"], email: row["email"] ?? "",
+            id: row["id"], name: row["name"], email: row["email"] as String? ?? "",
             role: AuthenticatedUser.Role(rawValue: row["role"]) ?? .analyst, assigneeID: row["assignee_id"]
         )
     }
 
-    static func record(_ row: Row) -> UserRecord {
+    static func record(_ row: SQLRow) -> UserRecord {
         UserRecord(
             id: row["id"], name: row["name"], email: row["email"], assigneeID: row["assignee_id"],
             role: AuthenticatedUser.Role(rawValue: row["role"]) ?? .analyst, createdAt: row["created_at"], revokedAt: row["revoked_at"]

@@ -79,3 +79,31 @@ public struct StartupError: Error, CustomStringConvertible, Sendable {
 
 /// Lets the CLI hold a pool without importing GRDB itself.
 public typealias DatabasePoolHandle = DatabasePool
+
+/// Opens the storage the settings name: PostgreSQL when `databaseURL` is set, else the SQLite file.
+public enum StorageOpener {
+    public static func open(settings: Settings, poolSize: Int = 8) throws -> any AppStorage {
+        if let url = settings.databaseURL {
+            do {
+                return try PostgresStorage(url: url, poolSize: poolSize)
+            } catch let error as StorageUnavailable {
+                throw StartupError(error.description)
+            }
+        }
+        do {
+            return try SQLiteStorage.open(path: settings.databasePath)
+        } catch {
+            throw StartupError("cannot open database \(settings.databasePath): \(error)")
+        }
+    }
+
+    /// Opens and applies pending migrations; returns the storage and the names applied now.
+    public static func openMigrated(settings: Settings, poolSize: Int = 8) throws -> (any AppStorage, [String]) {
+        let storage = try open(settings: settings, poolSize: poolSize)
+        do {
+            return (storage, try storage.migrate(directory: settings.migrationsDirectory))
+        } catch let error as StorageUnavailable {
+            throw StartupError(error.description)
+        }
+    }
+}

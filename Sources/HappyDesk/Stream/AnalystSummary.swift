@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// The analyst's own picture, for recognition rather than judgement: happiness over the last 30 days
 /// beside the 30 before, the factors people praise them for, kudos and thank-you comments.
@@ -55,26 +54,24 @@ public struct AnalystSummary: Encodable, Sendable {
     /// Below this many responses a period shows "too few responses", never a score.
     public static let minResponses = 5
 
-    public static func load(_ reader: any DatabaseReader, for user: AuthenticatedUser, catalog: SurveyCatalog, now: Date = Date()) async throws
+    public static func load(_ reader: any AppStorage, for user: AuthenticatedUser, catalog: SurveyCatalog, now: Date = Date()) async throws
         -> AnalystSummary
     {
         let day: TimeInterval = 86_400
         let start = now.addingTimeInterval(-30 * day)
         let before = now.addingTimeInterval(-60 * day)
-        let visible = user.visibilitySQL
+        let dialect = reader.dialect
+        let visible = user.visibilitySQL(dialect)
         let anonymity = Anonymity(catalog: catalog)
         return try await reader.read { db in
             func period(_ from: Date, _ to: Date) throws -> Period {
-                var arguments: StatementArguments = [from, to]
-                arguments += visible.arguments
-                let row = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT count(*) AS n, coalesce(sum(r.score >= 9), 0) AS promoters, coalesce(sum(r.score <= 6), 0) AS detractors
+                let row = try db.fetchOne(
+                    """
+                        SELECT count(*) AS n, coalesce(sum(CASE WHEN r.score >= 9 THEN 1 ELSE 0 END), 0) AS promoters,
+                               coalesce(sum(CASE WHEN r.score <= 6 THEN 1 ELSE 0 END), 0) AS detractors
                         FROM responses r JOIN invitations i ON i.id = r.invitation_id
                         WHERE r.first_answered_at >= ? AND r.first_answered_at < ? AND \(visible.sql)
-                        """,
-                    arguments: arguments
+                        """, [from.sqlValue, to.sqlValue] + visible.arguments
                 )
                 let n: Int = row?["n"] ?? 0
                 let promoters: Int = row?["promoters"] ?? 0
@@ -82,17 +79,13 @@ public struct AnalystSummary: Encodable, Sendable {
                 let happiness = n >= minResponses ? Int((Double(promoters - detractors) * 100 / Double(n)).rounded()) : nil
                 return Period(from: from, to: to, responses: n, happiness: happiness)
             }
-            var arguments: StatementArguments = [before]
-            arguments += visible.arguments
-            let factorRows = try Row.fetchAll(
-                db,
-                sql: """
+            let factorRows = try db.fetchAll(
+                """
                     SELECT i.survey, f.factor_id, count(*) AS n FROM response_factors f
                     JOIN responses r ON r.id = f.response_id JOIN invitations i ON i.id = r.invitation_id
                     WHERE r.score >= 9 AND r.first_answered_at >= ? AND \(visible.sql)
                     GROUP BY i.survey, f.factor_id
-                    """,
-                arguments: arguments
+                    """, [before.sqlValue] + visible.arguments
             )
             var counts: [String: (String, Int)] = [:]
             for row in factorRows {
@@ -103,16 +96,13 @@ public struct AnalystSummary: Encodable, Sendable {
             }
             let praised = counts.map { PraisedFactor(id: $0.key, label: $0.value.0, count: $0.value.1) }
                 .sorted { ($0.count, $1.id) > ($1.count, $0.id) }
-            var listArguments: StatementArguments = []
-            listArguments += visible.arguments
-            let kudos = try Row.fetchAll(
-                db,
-                sql: """
+            let listArguments = visible.arguments
+            let kudos = try db.fetchAll(
+                """
                     SELECT k.response_id, c.ticket_id, i.survey, k.from_name, k.text, k.created_at FROM kudos k
                     JOIN responses r ON r.id = k.response_id JOIN invitations i ON i.id = r.invitation_id JOIN closures c ON c.id = i.closure_id
                     WHERE \(visible.sql) ORDER BY k.id DESC LIMIT 20
-                    """,
-                arguments: listArguments
+                    """, listArguments
             ).map {
                 Kudos(
                     response_id: $0["response_id"], ticket_id: anonymity.ticketID($0["ticket_id"], surveyID: $0["survey"]),
@@ -120,15 +110,13 @@ public struct AnalystSummary: Encodable, Sendable {
                     text: $0["text"],
                     created_at: $0["created_at"])
             }
-            let thanks = try Row.fetchAll(
-                db,
-                sql: """
+            let thanks = try db.fetchAll(
+                """
                     SELECT r.id, c.ticket_id, i.survey, r.score, r.comment, r.last_changed_at FROM responses r
                     JOIN invitations i ON i.id = r.invitation_id JOIN closures c ON c.id = i.closure_id
-                    WHERE r.score >= 9 AND r.comment IS NOT NULL AND r.comment != '' AND \(visible.sql)
+                    WHERE r.score >= 9 AND r.comment IS NOT NULL AND r.comment <> '' AND \(visible.sql)
                     ORDER BY r.last_changed_at DESC LIMIT 20
-                    """,
-                arguments: listArguments
+                    """, listArguments
             ).map {
                 Thanks(
                     response_id: $0["id"], ticket_id: anonymity.ticketID($0["ticket_id"], surveyID: $0["survey"]), score: $0["score"],

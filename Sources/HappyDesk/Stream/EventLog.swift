@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// A row of the `events` table: the stream's source of truth and resume cursor.
 public struct StoredEvent: Sendable, Equatable, Codable {
@@ -20,7 +19,7 @@ public struct StoredEvent: Sendable, Equatable, Codable {
 public enum EventLog {
     @discardableResult
     public static func append(
-        _ db: Database, type: String, responseID: Int64?, invitationID: Int64?, assigneeID: String?,
+        _ db: any SQLConnection, type: String, responseID: Int64?, invitationID: Int64?, assigneeID: String?,
         payload: some Encodable, at now: Date, surveyID: String? = nil
     ) throws -> StoredEvent {
         let encoder = JSONEncoder()
@@ -34,15 +33,19 @@ public enum EventLog {
     /// Appends an event whose body is already JSON text.
     @discardableResult
     public static func append(
-        _ db: Database, type: String, responseID: Int64?, invitationID: Int64?, assigneeID: String?, json: String, at now: Date,
+        _ db: any SQLConnection, type: String, responseID: Int64?, invitationID: Int64?, assigneeID: String?, json: String, at now: Date,
         surveyID: String? = nil
     ) throws -> StoredEvent {
-        try db.cachedStatement(
-            sql: "INSERT INTO events (type, response_id, invitation_id, assignee_id, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)"
-        ).execute(arguments: [type, responseID, invitationID, assigneeID, json, SQLiteDate.string(now)]
-        )
+        let id = try db.insert(
+            "INSERT INTO events (type, response_id, invitation_id, assignee_id, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            type, responseID, invitationID, assigneeID, json, now)
+        if db.dialect == .postgres {
+            // Delivered at commit to every instance's hub (see `PostgresEventFanOut`); the events table stays the
+            // source of truth, the notification only says "look".
+            try db.execute("SELECT pg_notify('happydesk_events', ?)", String(id))
+        }
         return StoredEvent(
-            id: db.lastInsertedRowID, type: type, responseID: responseID, invitationID: invitationID,
+            id: id, type: type, responseID: responseID, invitationID: invitationID,
             assigneeID: assigneeID, payload: json, createdAt: now, surveyID: surveyID
         )
     }
@@ -61,13 +64,15 @@ public struct NoEventPublisher: EventPublisher {
 
 extension StoredEvent {
     /// A row of `events`, with `survey_id` when the query joined it from `invitations`.
-    init(row: Row) {
+    init(row: SQLRow) {
         self.init(
-            id: row["id"], type: row["type"], responseID: row["response_id"], invitationID: row["invitation_id"],
-            assigneeID: row["assignee_id"], payload: row["payload"], createdAt: row["created_at"],
-            surveyID: row.hasColumn("survey_id") ? row["survey_id"] : nil
+            id: row[0], type: row[1], responseID: row[2], invitationID: row[3], assigneeID: row[4], payload: row[5], createdAt: row[6],
+            surveyID: row.count > 7 ? row[7] : nil
         )
     }
+
+    /// The columns `init(row:)` reads, in its order, from `events e`.
+    static let columns = "e.id, e.type, e.response_id, e.invitation_id, e.assignee_id, e.payload, e.created_at"
 }
 
 extension EventLog {
@@ -75,38 +80,28 @@ extension EventLog {
     public static let pageLimit = 500
 
     /// Events by id range, with their survey: what the hub fills an id gap with.
-    static func range(_ db: Database, from: Int64, upTo: Int64) throws -> [StoredEvent] {
-        try fetch(
-            db,
-            sql: """
-                SELECT e.*, i.survey AS survey_id FROM events e LEFT JOIN invitations i ON i.id = e.invitation_id
-                WHERE e.id >= ? AND e.id < ? ORDER BY e.id
-                """,
-            arguments: [from, upTo])
-    }
-
-    static func fetch(_ db: Database, sql: String, arguments: StatementArguments) throws -> [StoredEvent] {
-        try Row.fetchAll(db, sql: sql, arguments: arguments).map(StoredEvent.init(row:))
+    static func range(_ db: any SQLConnection, from: Int64, upTo: Int64) throws -> [StoredEvent] {
+        try db.fetchAll(
+            """
+            SELECT \(StoredEvent.columns), i.survey AS survey_id FROM events e LEFT JOIN invitations i ON i.id = e.invitation_id
+            WHERE e.id >= ? AND e.id < ? ORDER BY e.id
+            """, from, upTo
+        ).map(StoredEvent.init(row:))
     }
 
     /// Events after `after` that `user` may see, oldest first: the replay behind `?after=`.
-    public static func events(_ db: Database, after: Int64, for user: AuthenticatedUser, limit: Int = pageLimit) throws -> [StoredEvent] {
-        let visible = user.visibilitySQL
-        var arguments: StatementArguments = [after]
-        arguments += visible.arguments
-        arguments += [limit]
-        return try fetch(
-            db,
-            sql: """
-                SELECT e.*, i.survey AS survey_id FROM events e JOIN invitations i ON i.id = e.invitation_id
-                WHERE e.id > ? AND \(visible.sql) ORDER BY e.id LIMIT ?
-                """,
-            arguments: arguments
-        )
+    public static func events(_ db: any SQLConnection, after: Int64, for user: AuthenticatedUser, limit: Int = pageLimit) throws -> [StoredEvent] {
+        let visible = user.visibilitySQL(db.dialect)
+        return try db.fetchAll(
+            """
+            SELECT \(StoredEvent.columns), i.survey AS survey_id FROM events e JOIN invitations i ON i.id = e.invitation_id
+            WHERE e.id > ? AND \(visible.sql) ORDER BY e.id LIMIT ?
+            """, [after.sqlValue] + visible.arguments + [limit.sqlValue]
+        ).map(StoredEvent.init(row:))
     }
 
     /// The newest event id, visible or not: where a client with nothing to replay starts.
-    public static func lastID(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT max(id) FROM events") ?? 0
+    public static func lastID(_ db: any SQLConnection) throws -> Int64 {
+        try db.scalar(Int64.self, "SELECT max(id) FROM events") ?? 0
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// What analysts, managers and requesters do on a response: reply, acknowledge, give kudos, answer back.
 ///
@@ -20,7 +19,7 @@ public struct FeedbackActions: Sendable {
 
     /// The outbox channel for replies: the one surveys go out on, so a reply reaches the requester the
     /// same way (on `webhook` it is posted as `{"type": "survey.reply", …}`, see docs/delivery.md).
-    var replyChannel: String { Outbox.defaultChannel(settings: settings) }
+    var replyChannel: DeliveryChannel { Outbox.defaultChannel(settings: settings) }
 
     /// An analyst's (or manager's) reply: saved to the thread, queued as an email to the requester.
     public func reply(by user: AuthenticatedUser, responseID: Int64, text: String?, now: Date = Date()) async throws -> ActionResult {
@@ -28,24 +27,16 @@ public struct FeedbackActions: Sendable {
         let channel = replyChannel
         let (result, event) = try await batcher.write { db -> (ActionResult, StoredEvent) in
             let access = try ResponseAccess.load(db, responseID: responseID, user: user)
-            try db.execute(
-                sql: """
-                    INSERT INTO messages (response_id, invitation_id, author_kind, author_user_id, author_name, text, created_at)
-                    VALUES (?, ?, 'analyst', ?, ?, ?, ?)
-                    """,
-                arguments: [responseID, access.invitationID, user.id, user.name, text, now]
-            )
-            let messageID = db.lastInsertedRowID
-            let sealed = try Data.fetchOne(
-                db, sql: "SELECT sealed_token FROM deliveries WHERE invitation_id = ? AND purpose = 'survey' ORDER BY id LIMIT 1",
-                arguments: [access.invitationID]
-            )
+            let messageID = try FeedbackStore.insertMessage(
+                db, responseID: responseID, invitationID: access.invitationID, author: .analyst, userID: user.id, name: user.name, text: text,
+                now: now)
+            let sealed = try Outbox.surveySealedToken(db, invitationID: access.invitationID)
             let payload = try Self.json(["text": text, "author": user.name])
             try Outbox.enqueue(
-                db, invitationID: access.invitationID, purpose: "reply", channel: channel, sealedToken: sealed, payload: payload, dueAt: now, now: now
+                db, invitationID: access.invitationID, purpose: .reply, channel: channel, sealedToken: sealed, payload: payload, dueAt: now, now: now
             )
             let event = try Self.appendMessage(
-                db, access: access, messageID: messageID, author: "analyst", authorName: user.name, text: text, now: now)
+                db, access: access, messageID: messageID, author: .analyst, authorName: user.name, text: text, now: now)
             return (ActionResult(response_id: responseID, message_id: messageID, event_id: event.id), event)
         }
         await publisher.publish([event])
@@ -59,33 +50,18 @@ public struct FeedbackActions: Sendable {
         let hash = SurveyToken.hash(token)
         let catalog = catalog
         let (result, event) = try await batcher.write { db -> (ActionResult, StoredEvent) in
-            guard
-                let row = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT i.status, i.expires_at, r.id AS rid FROM invitations i LEFT JOIN responses r ON r.invitation_id = i.id
-                        WHERE i.token_hash = ?
-                        """,
-                    arguments: [hash]
-                ), (row["status"] as String?) != "skipped"
-            else { throw AnswerService.unknownLink }
-            guard (row["expires_at"] as Date? ?? now) > now else {
+            guard let link = try InvitationStore.link(db, tokenHash: hash), link.status != .skipped else { throw AnswerService.unknownLink }
+            guard link.expiresAt > now else {
                 throw AppError(.gone, code: "expired", "This survey link has expired, so messages can no longer be sent.")
             }
-            guard let responseID: Int64 = row["rid"], let access = try ResponseAccess.load(db, responseID: responseID) else {
+            guard let responseID = link.responseID, let access = try ResponseAccess.load(db, responseID: responseID) else {
                 throw AppError(.conflict, code: "no_response", "Please answer the survey first; then you can write to the analyst.")
             }
             let anonymous = catalog.survey(id: access.surveyID)?.anonymous ?? false
             let name = anonymous ? nil : access.requesterName
-            try db.execute(
-                sql: """
-                    INSERT INTO messages (response_id, invitation_id, author_kind, author_user_id, author_name, text, created_at)
-                    VALUES (?, ?, 'requester', NULL, ?, ?, ?)
-                    """,
-                arguments: [responseID, access.invitationID, name, text, now]
-            )
-            let messageID = db.lastInsertedRowID
-            let event = try Self.appendMessage(db, access: access, messageID: messageID, author: "requester", authorName: name, text: text, now: now)
+            let messageID = try FeedbackStore.insertMessage(
+                db, responseID: responseID, invitationID: access.invitationID, author: .requester, userID: nil, name: name, text: text, now: now)
+            let event = try Self.appendMessage(db, access: access, messageID: messageID, author: .requester, authorName: name, text: text, now: now)
             return (ActionResult(response_id: responseID, message_id: messageID, event_id: event.id), event)
         }
         await publisher.publish([event])
@@ -97,14 +73,7 @@ public struct FeedbackActions: Sendable {
     public func acknowledge(by user: AuthenticatedUser, responseID: Int64, now: Date = Date()) async throws -> ActionResult {
         try await batcher.write { db -> ActionResult in
             _ = try ResponseAccess.load(db, responseID: responseID, user: user)
-            try db.execute(
-                sql: """
-                    INSERT INTO response_follow_ups (response_id, needed, handled_at, handled_by) VALUES (?, 0, ?, ?)
-                    ON CONFLICT (response_id) DO UPDATE SET needed = 0, handled_at = excluded.handled_at, handled_by = excluded.handled_by,
-                        alert_queued_at = NULL, reopen_queued_at = NULL
-                    """,
-                arguments: [responseID, now, user.id]
-            )
+            try FeedbackStore.acknowledge(db, responseID: responseID, userID: user.id, now: now)
             return ActionResult(response_id: responseID, handled_at: now)
         }
     }
@@ -115,11 +84,7 @@ public struct FeedbackActions: Sendable {
         let text = try FeedbackText.validated(text)
         let (result, event) = try await batcher.write { db -> (ActionResult, StoredEvent) in
             let access = try ResponseAccess.load(db, responseID: responseID, user: user)
-            try db.execute(
-                sql: "INSERT INTO kudos (response_id, from_user_id, from_name, text, created_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [responseID, user.id, user.name, text, now]
-            )
-            let kudosID = db.lastInsertedRowID
+            let kudosID = try FeedbackStore.insertKudos(db, responseID: responseID, userID: user.id, name: user.name, text: text, now: now)
             let body = KudosEvent(
                 kudos_id: kudosID, response_id: responseID, invitation_id: access.invitationID, ticket_id: access.ticketID, from_name: user.name,
                 text: text, assignee_id: access.assigneeID, assignee_name: access.assigneeName, assignee_email: access.assigneeEmail, created_at: now
@@ -135,11 +100,11 @@ public struct FeedbackActions: Sendable {
     }
 
     static func appendMessage(
-        _ db: Database, access: ResponseAccess, messageID: Int64, author: String, authorName: String?, text: String, now: Date
+        _ db: any SQLConnection, access: ResponseAccess, messageID: Int64, author: FeedbackStore.Author, authorName: String?, text: String, now: Date
     ) throws -> StoredEvent {
         let body = MessageEvent(
             message_id: messageID, response_id: access.responseID, invitation_id: access.invitationID, ticket_id: access.ticketID,
-            author: author, author_name: authorName, text: text, assignee_id: access.assigneeID, assignee_email: access.assigneeEmail, created_at: now
+            author: author.rawValue, author_name: authorName, text: text, assignee_id: access.assigneeID, assignee_email: access.assigneeEmail, created_at: now
         )
         return try EventLog.append(
             db, type: StreamEventType.messageCreated, responseID: access.responseID, invitationID: access.invitationID,

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// Closes the loop on a saved response, inside its transaction: a negative score notifies the group's
 /// alert webhook; "issue not solved" flags the response for follow-up and calls the reopen webhook.
@@ -18,7 +17,7 @@ public struct FollowUpRules: Sendable {
     public init(settings: Settings) { self.settings = settings }
 
     /// Called by `AnswerService.submit` after the response and its event are written.
-    public func apply(_ db: Database, body: AnswerService.ResponseEvent, previous: StoredResponse?, survey: SurveyDefinition) throws {
+    public func apply(_ db: any SQLConnection, body: AnswerService.ResponseEvent, previous: StoredResponse?, survey: SurveyDefinition) throws {
         let now = body.last_changed_at
         let wasNegative = previous.map { ScoreBand(score: $0.score) == .negative } ?? false
         let turnedNegative = ScoreBand(score: body.score) == .negative && !wasNegative
@@ -27,56 +26,27 @@ public struct FollowUpRules: Sendable {
         let reopenedBefore = !survey.reopeningFactors(in: previous?.factors ?? []).isEmpty
         let reopens = !reopening.isEmpty && !reopenedBefore
         guard alertURL != nil || reopens else { return }
-        let armed = try Arming.load(db, responseID: body.response_id)
+        let armed = try FeedbackStore.arming(db, responseID: body.response_id)
 
         if let url = alertURL, armed.alert {
             let payload = try FeedbackActions.json(WebhookCall(url: url, body: AlertBody(text: alertText(body, survey: survey))))
             try Outbox.enqueue(
-                db, invitationID: body.invitation_id, purpose: "alert", channel: "webhook", sealedToken: nil, payload: payload, dueAt: now, now: now)
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO response_follow_ups (response_id, needed, alert_queued_at) VALUES (?, 0, ?)
-                    ON CONFLICT (response_id) DO UPDATE SET alert_queued_at = excluded.alert_queued_at
-                    """
-            ).execute(arguments: [body.response_id, SQLiteDate.string(now)])
+                db, invitationID: body.invitation_id, purpose: .alert, channel: .webhook, sealedToken: nil, payload: payload, dueAt: now, now: now)
+            try FeedbackStore.markAlertQueued(db, responseID: body.response_id, now: now)
         }
         guard reopens else { return }
         let reopenURL = armed.reopen ? settings.reopenWebhookURL : nil
         // The flag follows every "not solved"; only the webhook is limited to one call per acknowledgement.
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO response_follow_ups (response_id, needed, reason, flagged_at, handled_at, handled_by, reopen_queued_at)
-                VALUES (?, 1, ?, ?, NULL, NULL, ?)
-                ON CONFLICT (response_id) DO UPDATE SET needed = 1, reason = excluded.reason, flagged_at = excluded.flagged_at,
-                    handled_at = NULL, handled_by = NULL, reopen_queued_at = coalesce(reopen_queued_at, excluded.reopen_queued_at)
-                """
-        ).execute(arguments: [body.response_id, reopening.joined(separator: ","), now, reopenURL == nil ? nil : SQLiteDate.string(now)]
-        )
+        try FeedbackStore.flag(
+            db, responseID: body.response_id, reason: reopening.joined(separator: ","), now: now, reopenQueuedAt: reopenURL == nil ? nil : now)
         if let url = reopenURL {
             let payload = try FeedbackActions.json(WebhookCall(url: url, body: reopenBody(body, reason: reopening, survey: survey)))
             try Outbox.enqueue(
-                db, invitationID: body.invitation_id, purpose: "reopen", channel: "webhook", sealedToken: nil, payload: payload, dueAt: now, now: now)
+                db, invitationID: body.invitation_id, purpose: .reopen, channel: .webhook, sealedToken: nil, payload: payload, dueAt: now, now: now)
         }
     }
 
     /// Whether each webhook may still be queued for a response (no call since the last acknowledgement).
-    struct Arming {
-        var alert: Bool
-        var reopen: Bool
-
-        static func load(_ db: Database, responseID: Int64) throws -> Arming {
-            let row = try Row.fetchOne(
-                try db.cachedStatement(
-                    sql: "SELECT alert_queued_at IS NULL, reopen_queued_at IS NULL FROM response_follow_ups WHERE response_id = ?"),
-                arguments: [responseID])
-            guard let row else { return Arming(alert: true, reopen: true) }
-            return Arming(alert: row[0], reopen: row[1])
-        }
-    }
-
-    /// One line that Slack and Microsoft Teams incoming webhooks both render. Every piece that came from a
-    /// requester or an ITSM is escaped (`ChatText`), so a comment cannot ping a channel or forge a link. For an
-    /// anonymous survey it names neither the ticket nor the requester, as the stream does not (`Anonymity`).
     func alertText(_ body: AnswerService.ResponseEvent, survey: SurveyDefinition) -> String {
         let reasons = body.factors.compactMap { id in survey.factor(id: id)?.0.label.text(survey.defaultLocale) }.map(ChatText.escape)
         var head = "Negative feedback: \(body.score)/10"

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// A response with the invitation facts the stream's actions need, loaded only for a user who may see it.
 struct ResponseAccess: Sendable {
@@ -16,7 +15,7 @@ struct ResponseAccess: Sendable {
     var audience: Audience { Audience(assigneeID: assigneeID, assigneeEmail: assigneeEmail) }
 
     /// Unknown ids answer 404; another analyst's response answers 403 and nothing about it.
-    static func load(_ db: Database, responseID: Int64, user: AuthenticatedUser) throws -> ResponseAccess {
+    static func load(_ db: any SQLConnection, responseID: Int64, user: AuthenticatedUser) throws -> ResponseAccess {
         guard let access = try load(db, responseID: responseID) else {
             throw AppError(.notFound, code: "unknown_response", "there is no response \(responseID)")
         }
@@ -26,15 +25,13 @@ struct ResponseAccess: Sendable {
         return access
     }
 
-    static func load(_ db: Database, responseID: Int64) throws -> ResponseAccess? {
-        try Row.fetchOne(
-            db,
-            sql: """
+    static func load(_ db: any SQLConnection, responseID: Int64) throws -> ResponseAccess? {
+        try db.fetchOne(
+            """
                 SELECT r.id, r.invitation_id, r.score, c.ticket_id, i.survey, i.assignee_id, i.assignee_name, i.assignee_email, i.requester_name
                 FROM responses r JOIN invitations i ON i.id = r.invitation_id JOIN closures c ON c.id = i.closure_id
                 WHERE r.id = ?
-                """,
-            arguments: [responseID]
+                """, responseID
         ).map { row in
             ResponseAccess(
                 responseID: row["id"], invitationID: row["invitation_id"], ticketID: row["ticket_id"], surveyID: row["survey"],

@@ -1,18 +1,18 @@
 import Foundation
-import GRDB
+
 import Hummingbird
 import HummingbirdWebSocket
 
 /// The analyst API: the WebSocket stream, its REST twins for clients without WebSockets, and the
 /// thread and summary the analyst page shows. Every route needs a signed-in user.
 public struct StreamController: Sendable {
-    public let reader: any DatabaseReader
+    public let reader: any AppStorage
     public let hub: StreamHub
     public let actions: FeedbackActions
     public let users: UserStore
     public let catalog: SurveyCatalog
 
-    public init(reader: any DatabaseReader, hub: StreamHub, actions: FeedbackActions, users: UserStore, catalog: SurveyCatalog) {
+    public init(reader: any AppStorage, hub: StreamHub, actions: FeedbackActions, users: UserStore, catalog: SurveyCatalog) {
         self.reader = reader
         self.hub = hub
         self.actions = actions

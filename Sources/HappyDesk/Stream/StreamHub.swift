@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 import Synchronization
 
@@ -59,7 +58,7 @@ public final class StreamHub: EventPublisher, Sendable {
     }
 
     private let state = Mutex(State())
-    private let reader = Mutex<(any DatabaseReader)?>(nil)
+    private let reader = Mutex<(any AppStorage)?>(nil)
     private let forward: any EventPublisher
     /// Events a subscriber may have waiting before it counts as too slow.
     public let bufferLimit: Int
@@ -82,8 +81,8 @@ public final class StreamHub: EventPublisher, Sendable {
     }
 
     /// Starts ordering from the newest committed event; called once the database is migrated.
-    public func attach(_ database: any DatabaseReader) throws {
-        let maxID = try database.read { db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM events") } ?? 0
+    public func attach(_ database: any AppStorage) throws {
+        let maxID = try database.readSync { db in try EventLog.lastID(db) }
         reader.withLock { $0 = database }
         state.withLock { $0.nextExpected = maxID + 1 }
     }

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+
 import HummingbirdWebSocket
 import Logging
 
@@ -14,7 +14,7 @@ struct StreamSession: Sendable {
     let credential: Credential
     /// Replay events after this id; nil goes live at once.
     let after: Int64?
-    let reader: any DatabaseReader
+    let reader: any AppStorage
     let hub: StreamHub
     let actions: FeedbackActions
     let users: UserStore

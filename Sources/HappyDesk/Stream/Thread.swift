@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// One message of a response's conversation, as the survey page and the analyst page show it.
 public struct ThreadMessage: Sendable, Equatable, Codable {
@@ -13,25 +12,19 @@ public struct ThreadMessage: Sendable, Equatable, Codable {
 
 /// Reads the conversation on a response.
 public enum ThreadStore {
-    public static func messages(_ db: Database, responseID: Int64) throws -> [ThreadMessage] {
-        try Row.fetchAll(
-            db, sql: "SELECT id, author_kind, author_name, text, created_at FROM messages WHERE response_id = ? ORDER BY id",
-            arguments: [responseID]
-        ).map { row in
-            ThreadMessage(
-                id: row["id"], author: row["author_kind"], author_name: row["author_name"], text: row["text"], created_at: row["created_at"])
-        }
+    public static func messages(_ db: any SQLConnection, responseID: Int64) throws -> [ThreadMessage] {
+        try FeedbackStore.messages(db, responseID: responseID)
     }
 
     /// The thread for a survey link, hiding nothing: it is the requester's own conversation.
-    public static func messages(_ reader: any DatabaseReader, responseID: Int64?) async throws -> [ThreadMessage] {
+    public static func messages(_ reader: any AppStorage, responseID: Int64?) async throws -> [ThreadMessage] {
         guard let responseID else { return [] }
         return try await reader.read { db in try messages(db, responseID: responseID) }
     }
 
     /// The thread for a signed-in user, with the same access rule as the stream; on an anonymous survey the
     /// requester's messages carry no name, even those written before the survey became anonymous.
-    public static func messages(_ reader: any DatabaseReader, responseID: Int64, user: AuthenticatedUser, anonymity: Anonymity) async throws
+    public static func messages(_ reader: any AppStorage, responseID: Int64, user: AuthenticatedUser, anonymity: Anonymity) async throws
         -> [ThreadMessage]
     {
         try await reader.read { db in

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// Who a piece of feedback belongs to: the assignee snapshotted on the invitation at closure time.
 public struct Audience: Sendable, Equatable, Decodable {
@@ -28,8 +27,8 @@ extension AuthenticatedUser {
     }
 
     /// The same rule as SQL over an `invitations` alias `i`, with its arguments.
-    var visibilitySQL: (sql: String, arguments: StatementArguments) {
-        if seesEverything { return ("1", []) }
-        return ("(i.assignee_id = ? OR i.assignee_email = ? COLLATE NOCASE)", [assigneeID, email])
+    func visibilitySQL(_ dialect: SQLDialect) -> (sql: String, arguments: [SQLValue]) {
+        if seesEverything { return ("1 = 1", []) }
+        return ("(i.assignee_id = ? OR \(dialect.equalsIgnoringCase("i.assignee_email")))", [assigneeID.sqlValue, email.sqlValue])
     }
 }

@@ -5,6 +5,8 @@ public struct Settings: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080
     public var databasePath = "./data/happydesk.sqlite"
+    /// `postgres://user:password@host:5432/name`: PostgreSQL instead of the SQLite file (several instances).
+    public var databaseURL: String?
     public var surveysDirectory: URL
     public var migrationsDirectory: URL
     /// Base of every link sent out, e.g. `https://happy.example.com`.
@@ -37,15 +39,21 @@ public struct Settings: Sendable {
         self.migrationsDirectory = migrationsDirectory
     }
 
+    /// What the database is, for messages: the file path, or PostgreSQL's host and database (never the password).
+    public var databaseDisplayName: String {
+        guard let url = databaseURL else { return databasePath }
+        return (try? PostgresLocation(url: url).displayName) ?? "the PostgreSQL database"
+    }
+
     public var resolvedSecretKeyFile: String {
         secretKeyFile ?? URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("secret.key").path
     }
 
     /// The channel a new survey goes out on: a webhook when configured without SMTP, else email, else a `.eml` file.
-    public var surveyChannel: String {
-        if smtpURL?.isEmpty == false { return "email" }
-        if deliveryWebhookURL?.isEmpty == false { return "webhook" }
-        return "file"
+    public var surveyChannel: DeliveryChannel {
+        if smtpURL?.isEmpty == false { return .email }
+        if deliveryWebhookURL?.isEmpty == false { return .webhook }
+        return .file
     }
 
     /// The alert webhook for a group: its own, else the default (`*`), else none.

@@ -1,4 +1,3 @@
-import GRDB
 import Synchronization
 
 /// Group commit: concurrent writes that arrive while a transaction is committing are run together in
@@ -13,11 +12,11 @@ import Synchronization
 /// and every caller unbounded latency.
 public final class WriteBatcher: Sendable {
     private final class Job: @unchecked Sendable {
-        let body: (Database) throws -> any Sendable
+        let body: (any SQLConnection) throws -> any Sendable
         let continuation: CheckedContinuation<any Sendable, any Error>
         var result: Result<any Sendable, any Error> = .failure(CancellationError())
 
-        init(body: @escaping (Database) throws -> any Sendable, continuation: CheckedContinuation<any Sendable, any Error>) {
+        init(body: @escaping (any SQLConnection) throws -> any Sendable, continuation: CheckedContinuation<any Sendable, any Error>) {
             self.body = body
             self.continuation = continuation
         }
@@ -28,14 +27,14 @@ public final class WriteBatcher: Sendable {
         var draining = false
     }
 
-    public let writer: any DatabaseWriter
+    public let storage: any AppStorage
     private let state = Mutex(State())
     private let maxBatch: Int
     /// Writes that may wait for the database before new ones are refused.
     public let maxPending: Int
 
-    public init(writer: any DatabaseWriter, maxBatch: Int = 256, maxPending: Int = 10_000) {
-        self.writer = writer
+    public init(storage: any AppStorage, maxBatch: Int = 256, maxPending: Int = 10_000) {
+        self.storage = storage
         self.maxBatch = maxBatch
         self.maxPending = max(1, maxPending)
     }
@@ -44,7 +43,7 @@ public final class WriteBatcher: Sendable {
     public var pendingCount: Int { state.withLock { $0.pending.count } }
 
     /// Runs `body` inside a write transaction shared with other concurrent callers.
-    public func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
         let value = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<any Sendable, any Error>) in
             let job = Job(body: { try body($0) }, continuation: continuation)
             let start = state.withLock { state -> Bool? in
@@ -78,42 +77,35 @@ public final class WriteBatcher: Sendable {
         }
     }
 
+    private struct NeedsSavepoints: Error {}
+
     private func run(_ batch: [Job]) async {
         do {
-            try await writer.writeWithoutTransaction { db in
+            do {
                 // Fast path, no savepoints: a job that fails before changing anything (a bad token, a bad
                 // answer) needs nothing undone. Only a job that fails after writing forces the slow path.
-                var clean = true
-                try db.inTransaction(.immediate) {
+                try await storage.write { db in
                     for job in batch {
-                        let changes = db.totalChangesCount
+                        let changes = db.changeCount
                         do {
                             job.result = .success(try job.body(db))
                         } catch {
                             job.result = .failure(error)
-                            if db.totalChangesCount != changes {
-                                clean = false
-                                return .rollback
-                            }
+                            if db.changeCount != changes { throw NeedsSavepoints() }
                         }
                     }
-                    return .commit
                 }
-                if clean { return }
+            } catch is NeedsSavepoints {
                 // Slow path: the whole batch again, each job in its own savepoint, so one failure never
                 // spoils its neighbours.
-                try db.inTransaction(.immediate) {
+                try await storage.write { db in
                     for job in batch {
                         do {
-                            try db.inSavepoint {
-                                job.result = .success(try job.body(db))
-                                return .commit
-                            }
+                            job.result = .success(try db.savepoint { try job.body(db) })
                         } catch {
                             job.result = .failure(error)
                         }
                     }
-                    return .commit
                 }
             }
             for job in batch { job.continuation.resume(with: job.result) }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Hummingbird
 import HummingbirdCore
 import HummingbirdWebSocket
@@ -10,7 +9,7 @@ import ServiceLifecycle
 /// Everything a running server shares: opened once in `HappyDeskServer.open`, used by routes and services.
 public struct HappyDeskServer: Sendable {
     public let settings: Settings
-    public let database: DatabasePool
+    public let database: any AppStorage
     public let batcher: WriteBatcher
     public let catalog: SurveyCatalog
     public let vault: TokenVault
@@ -23,21 +22,16 @@ public struct HappyDeskServer: Sendable {
     /// or a `SurveyFileError` with a message fit for one line.
     public static func open(settings: Settings, logger: Logger, publisher: (any EventPublisher)? = nil) throws -> HappyDeskServer {
         let catalog = try SurveyCatalog.load(directory: settings.surveysDirectory)
-        let database: DatabasePool
-        do {
-            database = try AppDatabase.open(path: settings.databasePath)
-        } catch {
-            throw StartupError("cannot open database \(settings.databasePath): \(error)")
-        }
-        let applied = try AppDatabase.migrate(database, directory: settings.migrationsDirectory)
+        let (database, applied) = try StorageOpener.openMigrated(settings: settings)
         if !applied.isEmpty { logger.info("applied migrations", metadata: ["migrations": "\(applied.joined(separator: ", "))"]) }
         let vault = try TokenVault.load(base64: settings.secretKey, keyFile: settings.resolvedSecretKeyFile)
+        try vault.verifyAgainst(database)
         let hub = StreamHub(
             bufferLimit: settings.streamBufferLimit, anonymity: Anonymity(catalog: catalog), forwardTo: publisher ?? NoEventPublisher(),
             logger: logger)
         try hub.attach(database)
         return HappyDeskServer(
-            settings: settings, database: database, batcher: WriteBatcher(writer: database, maxPending: settings.limits.writeQueueLimit),
+            settings: settings, database: database, batcher: WriteBatcher(storage: database, maxPending: settings.limits.writeQueueLimit),
             catalog: catalog, vault: vault,
             publisher: hub, hub: hub, logger: logger
         )
