@@ -10,7 +10,7 @@ final class DashboardEndToEndTests: XCTestCase {
         let fixture = try DashboardFixture()
         var generator = DemoGenerator(responses: responses, days: 150)
         generator.endDate = try XCTUnwrap(DashboardDay.date("2026-11-20")).addingTimeInterval(18 * 3600)
-        try generator.run(writer: fixture.pool, catalog: try fixture.catalog)
+        try generator.run(writer: SQLiteStorage(fixture.pool), catalog: try fixture.catalog)
         return fixture
     }
 

@@ -29,7 +29,7 @@ struct DashboardFixture {
     }
 
     func builder() throws -> DashboardBuilder {
-        DashboardBuilder(store: DashboardStore(reader: pool), catalog: try catalog)
+        DashboardBuilder(store: DashboardStore(reader: SQLiteStorage(pool)), catalog: try catalog)
     }
 
     /// One closure, its invitation and (when `score` is given) its response and factors.

@@ -130,7 +130,7 @@ final class DashboardMetricsTests: XCTestCase {
         try fixture.seedNovember()
         let id = try XCTUnwrap(try fixture.add(day: "2026-11-30", score: 2, lost: 45, factors: ["slow"]))
         // Fold what exists, so the changes below must subtract what the response counted before.
-        XCTAssertGreaterThan(try Rollups.foldAll(fixture.pool), 0)
+        XCTAssertGreaterThan(try Rollups.foldAll(SQLiteStorage(fixture.pool)), 0)
         try fixture.pool.write { db in
             // The survey page's amendment: score first, then the factors are replaced.
             try db.execute(sql: "UPDATE responses SET score = 9, lost_minutes = NULL, lost_bucket = NULL WHERE id = ?", arguments: [id])
@@ -145,8 +145,8 @@ final class DashboardMetricsTests: XCTestCase {
                         JOIN response_factors f ON f.response_id = r.id WHERE r.id <> ? ORDER BY r.id DESC LIMIT 1)
                     """, arguments: [id])
         }
-        XCTAssertEqual(try fixture.pool.read { db in try Rollups.pending(db) }, 3, "the amended and the two deleted responses wait for a fold")
-        XCTAssertEqual(try Rollups.foldAll(fixture.pool), 3)
+        XCTAssertEqual(try fixture.pool.read { db in try Rollups.pending(SQLiteConnection(db)) }, 3, "the amended and the two deleted responses wait for a fold")
+        XCTAssertEqual(try Rollups.foldAll(SQLiteStorage(fixture.pool)), 3)
         try fixture.pool.read { db in
             let stored = try Row.fetchAll(
                 db,
@@ -179,12 +179,12 @@ final class DashboardMetricsTests: XCTestCase {
         var fixture = try DashboardFixture()
         try fixture.add(day: "2026-11-02", score: 9)
         let readOnly = try AppDatabase.open(path: fixture.path, readOnly: true)
-        let builder = DashboardBuilder(store: DashboardStore(reader: readOnly), catalog: try fixture.catalog)
+        let builder = DashboardBuilder(store: DashboardStore(reader: SQLiteStorage(pool: readOnly, path: fixture.path, readOnly: true)), catalog: try fixture.catalog)
         XCTAssertThrowsError(try builder.build(DashboardFilters(from: "2026-11-01", to: "2026-11-30"))) { error in
             XCTAssertTrue("\(error)".contains("read-only"), "\(error)")
         }
         // Once folded (by a writer), the same read-only handle reports without writing.
-        try Rollups.foldAll(fixture.pool)
+        try Rollups.foldAll(SQLiteStorage(fixture.pool))
         XCTAssertEqual(try builder.build(DashboardFilters(from: "2026-11-01", to: "2026-11-30")).hasData, true)
     }
 

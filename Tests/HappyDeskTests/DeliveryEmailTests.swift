@@ -186,7 +186,7 @@ final class DeliveryEmailTests: XCTestCase {
             let sealed = try Data.fetchOne(
                 db, sql: "SELECT sealed_token FROM deliveries WHERE invitation_id = ? AND purpose = 'survey'", arguments: [invitation.id])
             try Outbox.enqueue(
-                db, invitationID: invitation.id, purpose: "reply", channel: "email", sealedToken: sealed,
+                db, invitationID: invitation.id, purpose: .reply, channel: .email, sealedToken: sealed,
                 payload: #"{"text":"Thanks Ann! <b>Fixed</b> the VPN profile.\nPing me if it happens again.","author":"Zoë Analyst"}"#, dueAt: Date(),
                 now: Date()
             )

@@ -92,7 +92,7 @@ final class DeliveryFaultTests: XCTestCase {
         try await harness.deliverAll()
 
         let rows = try await harness.deliveries()
-        func row(_ invitation: Int64) throws -> Row { try XCTUnwrap(rows.first { $0["invitation_id"] == invitation }) }
+        func row(_ invitation: Int64) throws -> SQLRow { try XCTUnwrap(rows.first { $0["invitation_id"] == invitation }) }
         XCTAssertEqual(try row(bounce.id)["status"], "dead")
         XCTAssertEqual(try row(bounce.id)["attempts"], 1, "5xx is final at once")
         let bounceAttempts = try await harness.attempts(try row(bounce.id)["id"])

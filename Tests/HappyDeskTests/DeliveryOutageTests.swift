@@ -25,7 +25,7 @@ final class DeliveryOutageTests: XCTestCase {
             try await Task.sleep(for: .milliseconds(30))
         }
         let failed = try await harness.server.database.read { db in
-            try Row.fetchAll(db, sql: "SELECT outcome, curl_code, detail FROM delivery_attempts")
+            try SQLRow.fetchAll(db, sql: "SELECT outcome, curl_code, detail FROM delivery_attempts")
         }
         XCTAssertGreaterThanOrEqual(failed.count, 12)
         XCTAssertTrue(failed.allSatisfy { $0["outcome"] == "retry" && $0["curl_code"] == 7 }, "connection refused is retried")

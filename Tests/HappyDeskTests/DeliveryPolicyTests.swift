@@ -69,7 +69,7 @@ final class DeliveryPolicyTests: XCTestCase {
         try await harness.dispatcher.runOnce()
         try await harness.server.database.write { db in
             try Outbox.enqueue(
-                db, invitationID: failing.id, purpose: "reminder", channel: "email", sealedToken: nil, dueAt: Date().addingTimeInterval(86_400),
+                db, invitationID: failing.id, purpose: .reminder, channel: .email, sealedToken: nil, dueAt: Date().addingTimeInterval(86_400),
                 now: Date())
         }
 
@@ -78,12 +78,12 @@ final class DeliveryPolicyTests: XCTestCase {
         let skip = try XCTUnwrap(entries.first { $0.ticketID == "INC-SKIP" })
         XCTAssertEqual(skip.status, "skipped")
         XCTAssertTrue(skip.note.hasPrefix("policy: sampled out"), skip.note)
-        let retry = try XCTUnwrap(entries.first { $0.ticketID == "INC-RETRY" && $0.purpose == "survey" })
+        let retry = try XCTUnwrap(entries.first { $0.ticketID == "INC-RETRY" && $0.purpose == .survey })
         XCTAssertEqual(retry.status, "pending")
         XCTAssertEqual(retry.attempts, 1)
         XCTAssertTrue(retry.note.hasPrefix("retry 2 at"), retry.note)
         XCTAssertTrue((retry.lastError ?? "").contains("curl error 7"))
-        let reminder = try XCTUnwrap(entries.first { $0.purpose == "reminder" })
+        let reminder = try XCTUnwrap(entries.first { $0.purpose == .reminder })
         XCTAssertTrue(reminder.note.hasPrefix("policy: reminder due"), reminder.note)
     }
 }

@@ -134,8 +134,8 @@ struct DeliveryHarness {
         XCTFail("outbox did not drain within \(timeout) s")
     }
 
-    func deliveries() async throws -> [Row] {
-        try await server.database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM deliveries ORDER BY id") }
+    func deliveries() async throws -> [SQLRow] {
+        try await server.database.read { db in try SQLRow.fetchAll(db, sql: "SELECT * FROM deliveries ORDER BY id") }
     }
 
     func attempts(_ deliveryID: Int64) async throws -> [DeliveryAttempt] {

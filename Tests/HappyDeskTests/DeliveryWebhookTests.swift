@@ -43,7 +43,7 @@ final class DeliveryWebhookTests: XCTestCase {
         try await harness.server.database.write { db in
             let sealed = try Data.fetchOne(db, sql: "SELECT sealed_token FROM deliveries WHERE invitation_id = ?", arguments: [invitation.id])
             try Outbox.enqueue(
-                db, invitationID: invitation.id, purpose: "reply", channel: Outbox.defaultChannel(settings: harness.server.settings),
+                db, invitationID: invitation.id, purpose: .reply, channel: Outbox.defaultChannel(settings: harness.server.settings),
                 sealedToken: sealed, payload: #"{"text":"Glad it works again!","author":"Sam Analyst"}"#, dueAt: Date(), now: Date()
             )
         }
@@ -69,12 +69,12 @@ final class DeliveryWebhookTests: XCTestCase {
         let base = "http://127.0.0.1:\(listener.port)"
         try await harness.server.database.write { db in
             try Outbox.enqueue(
-                db, invitationID: invitation.id, purpose: "alert", channel: "webhook", sealedToken: nil,
+                db, invitationID: invitation.id, purpose: .alert, channel: .webhook, sealedToken: nil,
                 payload: #"{"url":"\#(base)/ok/alert","body":{"score":0,"ticket":"INC-ALERT-1","factors":["not_solved"]}}"#, dueAt: Date(),
                 now: Date()
             )
             try Outbox.enqueue(
-                db, invitationID: invitation.id, purpose: "reopen", channel: "webhook", sealedToken: nil,
+                db, invitationID: invitation.id, purpose: .reopen, channel: .webhook, sealedToken: nil,
                 payload: #"{"url":"\#(base)/fail/reopen","body":{"ticket":"INC-ALERT-1"}}"#, dueAt: Date(), now: Date()
             )
         }
@@ -114,7 +114,7 @@ final class DeliveryWebhookTests: XCTestCase {
         try await harness.server.database.write { db in
             for path in ["slow", "ok/1", "ok/2", "ok/3", "redirect", "gone", "big"] {
                 try Outbox.enqueue(
-                    db, invitationID: invitation.id, purpose: "response_webhook", channel: "webhook", sealedToken: nil,
+                    db, invitationID: invitation.id, purpose: .alert, channel: .webhook, sealedToken: nil,
                     payload: #"{"url":"\#(base)/\#(path)","body":{"n":1}}"#, dueAt: Date(), now: Date()
                 )
             }
@@ -124,9 +124,9 @@ final class DeliveryWebhookTests: XCTestCase {
         try await harness.deliverAll()
         XCTAssertLessThan(Date().timeIntervalSince(started), 4)
 
-        let rows = try await harness.deliveries().filter { $0["purpose"] == "response_webhook" }
+        let rows = try await harness.deliveries().filter { $0["purpose"] == "alert" }
         let byPath = Dictionary(
-            uniqueKeysWithValues: rows.map { row -> (String, Row) in
+            uniqueKeysWithValues: rows.map { row -> (String, SQLRow) in
                 let payload: String = row["payload"]
                 let path = payload.components(separatedBy: base).last?.components(separatedBy: "\"").first ?? ""
                 return (path, row)

@@ -110,7 +110,8 @@ final class FollowUpArmingTests: XCTestCase {
         let before = dir.appendingPathComponent("migrations-before")
         try FileManager.default.createDirectory(at: before, withIntermediateDirectories: true)
         let all = repositoryRoot.appendingPathComponent("Migrations")
-        for file in try FileManager.default.contentsOfDirectory(atPath: all.path) where file.hasSuffix(".sql") && file < "0008" {
+        // 0010 only adds the settings table the server needs at start (the secret key's check value).
+        for file in try FileManager.default.contentsOfDirectory(atPath: all.path) where file.hasSuffix(".sql") && (file < "0008" || file.hasPrefix("0010")) {
             try FileManager.default.copyItem(at: all.appendingPathComponent(file), to: before.appendingPathComponent(file))
         }
         let path = dir.appendingPathComponent("happydesk.sqlite").path
@@ -131,12 +132,11 @@ final class FollowUpArmingTests: XCTestCase {
                         assignee: .init(id: "analyst-7", name: "Sam", email: "sam@example.com")))
                 let invitationID = try XCTUnwrap(result.invitationID)
                 try await server.database.write { db in
-                    try db.execute(
+                    let responseID = try db.insertReturningID(
                         sql: """
                             INSERT INTO responses (invitation_id, score, revision, first_answered_at, last_changed_at)
                             VALUES (?, 1, 1, '2026-11-20 10:00:00.000', '2026-11-20 10:00:00.000')
                             """, arguments: [invitationID])
-                    let responseID = db.lastInsertedRowID
                     for purpose in ["alert", "reopen"] {
                         try db.execute(
                             sql: """

@@ -55,9 +55,9 @@ final class HotPathTests: XCTestCase {
 
     func testABatchedWriteThatFailsHalfWayLeavesNothingAndSparesItsNeighbours() async throws {
         let directory = try makeTemporaryDirectory()
-        let pool = try DatabaseQueue(path: directory.appendingPathComponent("batch.sqlite").path)
+        let pool = try DatabasePool(path: directory.appendingPathComponent("batch.sqlite").path)
         try await pool.write { db in try db.execute(sql: "CREATE TABLE t (v INTEGER NOT NULL)") }
-        let batcher = WriteBatcher(writer: pool)
+        let batcher = WriteBatcher(storage: SQLiteStorage(pool))
         struct HalfWay: Error {}
         try await withThrowingTaskGroup(of: Bool.self) { group in
             for value in 0..<40 {

@@ -53,7 +53,7 @@ final class IntakeTests: XCTestCase {
             _ = try await client.createInvitation()
         }
         let row = try await server.database.read { db in
-            try Row.fetchOne(db, sql: "SELECT assignee_id, assignee_name, group_name, service, locale FROM invitations")
+            try SQLRow.fetchOne(db, sql: "SELECT assignee_id, assignee_name, group_name, service, locale FROM invitations")
         }
         XCTAssertEqual(row?["assignee_id"], "analyst-7")
         XCTAssertEqual(row?["assignee_name"], "Sam Analyst")
@@ -116,7 +116,7 @@ final class IntakeTests: XCTestCase {
             XCTAssertEqual(ignored.json["status"] as? String, "ignored")
         }
         let row = try await server.database.read { db in
-            try Row.fetchOne(
+            try SQLRow.fetchOne(
                 db,
                 sql:
                     "SELECT c.ticket_id, c.source, c.kind, c.requester_email, i.assignee_email, i.locale, i.service FROM closures c JOIN invitations i ON i.closure_id = c.id"

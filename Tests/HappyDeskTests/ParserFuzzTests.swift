@@ -164,7 +164,7 @@ final class ParserFuzzTests: XCTestCase {
     }
 
     func testCookieHeadersOfAnyBytesFindOnlyAWellFormedSessionCookie() async throws {
-        let users = UserStore(writer: try DatabaseQueue())
+        let users = UserStore(writer: try SQLiteStorage.open(path: try makeTemporaryDirectory().appendingPathComponent("cookies.sqlite").path))
         var fuzz = FuzzInput(seed: 6)
         let fragments = ["happydesk_session=", "happydesk_session", ";", "=", " ", "\"", String(repeating: "A", count: 43), "a=b"]
         for round in 0..<Self.iterations {

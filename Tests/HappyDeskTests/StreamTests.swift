@@ -109,7 +109,7 @@ final class StreamTests: XCTestCase {
 
             // The reply is queued for the requester through the outbox, with the survey link's sealed token.
             let row = try await server.database.read { db in
-                try Row.fetchOne(
+                try SQLRow.fetchOne(
                     db,
                     sql:
                         "SELECT d.channel, d.payload, d.sealed_token, s.sealed_token AS survey_token FROM deliveries d JOIN deliveries s ON s.invitation_id = d.invitation_id AND s.purpose = 'survey' WHERE d.purpose = 'reply'"
@@ -215,7 +215,7 @@ final class StreamTests: XCTestCase {
             try await client.answer(token, score: 1, factors: ["not_solved"], comment: "Still broken!")
 
             let rows = try await server.database.read { db in
-                try Row.fetchAll(db, sql: "SELECT purpose, channel, payload FROM deliveries WHERE purpose IN ('alert', 'reopen') ORDER BY id")
+                try SQLRow.fetchAll(db, sql: "SELECT purpose, channel, payload FROM deliveries WHERE purpose IN ('alert', 'reopen') ORDER BY id")
             }
             XCTAssertEqual(rows.map { $0["purpose"] as String }, ["alert", "reopen"])
             XCTAssertTrue(rows.allSatisfy { ($0["channel"] as String) == "webhook" })

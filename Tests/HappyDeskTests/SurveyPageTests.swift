@@ -63,7 +63,7 @@ final class SurveyPageTests: XCTestCase {
             XCTAssertTrue(saved.text.contains("VPN kept dropping"))
             return token
         }
-        let first = try await server.database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM responses") }
+        let first = try await server.database.read { db in try SQLRow.fetchOne(db, sql: "SELECT * FROM responses") }
         XCTAssertEqual(first?["score"], 4)
         XCTAssertEqual(first?["lost_minutes"], 90)
         XCTAssertEqual(first?["revision"], 1)
@@ -81,7 +81,7 @@ final class SurveyPageTests: XCTestCase {
         }
         let (row, factors, events) = try await server.database.read { db in
             (
-                try Row.fetchOne(db, sql: "SELECT * FROM responses"),
+                try SQLRow.fetchOne(db, sql: "SELECT * FROM responses"),
                 try String.fetchAll(db, sql: "SELECT factor_id FROM response_factors ORDER BY factor_id"),
                 try String.fetchAll(db, sql: "SELECT type FROM events ORDER BY id")
             )

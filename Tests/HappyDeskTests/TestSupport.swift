@@ -45,9 +45,10 @@ let testIntegrationToken = "hd_test-integration-token-0123456789abcdefghijkl"
 
 /// Adds an integration user whose token is `testIntegrationToken`.
 func addTestIntegration(to server: HappyDeskServer) throws {
-    try server.database.write { db in
+    try server.database.writeSync { db in
         try db.execute(
-            sql: "INSERT OR IGNORE INTO users (name, email, role, token_hash, created_at) VALUES ('Test ITSM', NULL, 'integration', ?, ?)",
+            sql:
+                "INSERT INTO users (name, email, role, token_hash, created_at) VALUES ('Test ITSM', NULL, 'integration', ?, ?) ON CONFLICT DO NOTHING",
             arguments: [SurveyToken.hash(testIntegrationToken), Date()]
         )
     }

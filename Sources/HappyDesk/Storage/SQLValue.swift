@@ -118,7 +118,7 @@ extension RawRepresentable where RawValue == String, Self: Sendable {
 }
 
 /// One result row: values by position, as the SELECT lists them.
-public struct SQLRow: Sendable {
+public struct SQLRow: Sendable, Equatable {
     public var values: [SQLValue]
     public var columns: [String]
 
