@@ -106,6 +106,9 @@ struct Serve: AsyncParsableCommand {
         }
         logger.info("happydesk listening", metadata: ["url": "http://\(settings.host):\(settings.port)", "database": "\(settings.databaseDisplayName)"])
         var services: [any Service] = [RollupService(writer: server.database, logger: logger)]
+        if let postgres = server.database as? PostgresStorage {
+            services.append(PostgresEventFanOut(storage: postgres, hub: server.hub, logger: logger))
+        }
         if !noDelivery && env("HAPPYDESK_DELIVERY_DISABLED") == nil {
             do {
                 services.append(DeliveryService(dispatcher: try OutboxDispatcher(server: server), logger: logger))

@@ -10,7 +10,7 @@ final class DashboardEndToEndTests: XCTestCase {
         let fixture = try DashboardFixture()
         var generator = DemoGenerator(responses: responses, days: 150)
         generator.endDate = try XCTUnwrap(DashboardDay.date("2026-11-20")).addingTimeInterval(18 * 3600)
-        try generator.run(writer: SQLiteStorage(fixture.pool), catalog: try fixture.catalog)
+        try generator.run(writer: fixture.storage, catalog: try fixture.catalog)
         return fixture
     }
 
@@ -58,6 +58,7 @@ final class DashboardEndToEndTests: XCTestCase {
     }
 
     func testTheCommandLineFailsWithOneLineOnBadInput() throws {
+        try sqliteOnly("missing and corrupt database files")
         let binary = repositoryRoot.appendingPathComponent(".build/debug/happydesk").path
         try requirePeer(FileManager.default.isExecutableFile(atPath: binary), "build the happydesk binary first (swift build)")
         let fixture = try demoDatabase(responses: 400)

@@ -3,23 +3,22 @@ import GRDB
 
 @testable import HappyDesk
 
-/// Hand-made feedback written straight into a real, migrated SQLite file, so every dashboard figure can be
+/// Hand-made feedback written straight into a real, migrated database (SQLite, or PostgreSQL under
+/// HAPPYDESK_TEST_BACKEND=postgres), so every dashboard figure can be
 /// checked against arithmetic done by hand (see the comments in `DashboardMetricsTests`).
 struct DashboardFixture {
     let directory: URL
-    let pool: DatabasePool
+    let storage: any AppStorage
     var next = 0
 
     init() throws {
         directory = try makeTemporaryDirectory()
-        let settings = makeSettings(directory: directory)
-        pool = try AppDatabase.open(path: settings.databasePath)
-        try AppDatabase.migrate(pool, directory: settings.migrationsDirectory)
+        storage = try StorageOpener.openMigrated(settings: makeSettings(directory: directory)).0
     }
 
-    init(directory: URL, pool: DatabasePool) {
+    init(directory: URL, storage: any AppStorage) {
         self.directory = directory
-        self.pool = pool
+        self.storage = storage
     }
 
     var path: String { directory.appendingPathComponent("happydesk.sqlite").path }
@@ -29,7 +28,7 @@ struct DashboardFixture {
     }
 
     func builder() throws -> DashboardBuilder {
-        DashboardBuilder(store: DashboardStore(reader: SQLiteStorage(pool)), catalog: try catalog)
+        DashboardBuilder(store: DashboardStore(reader: storage), catalog: try catalog)
     }
 
     /// One closure, its invitation and (when `score` is given) its response and factors.
@@ -41,21 +40,20 @@ struct DashboardFixture {
         next += 1
         let n = next
         let at = "\(day) 10:00:00.000"
-        return try pool.write { db -> Int64? in
-            try db.execute(
+        return try storage.writeSync { db -> Int64? in
+            let closureID = try db.insertReturningID(
                 sql: """
                     INSERT INTO closures (source, ticket_id, kind, requester_email, assignee_id, assignee_name, group_name, service, channel, country,
                         reassignments, closed_at, received_at)
                     VALUES ('servicenow', ?, ?, 'ann@example.com', 'a7', ?, ?, ?, 'email', 'DE', ?, ?, ?)
                     """,
                 arguments: ["T\(n)", kind, assignee, group, service, reassignments, at, at])
-            let closureID = db.lastInsertedRowID
             let invitationStatus = status ?? (score == nil ? "sent" : "answered")
             let sentAt: String? = ["pending", "skipped"].contains(invitationStatus) ? nil : at
             var hash = Data(count: 32)
             hash[0] = UInt8(n % 256)
             hash[1] = UInt8(n / 256)
-            try db.execute(
+            let invitationID = try db.insertReturningID(
                 sql: """
                     INSERT INTO invitations (closure_id, survey, kind, token_hash, locale, requester_email, assignee_id, assignee_name, group_name,
                         service, status, created_at, sent_at, expires_at)
@@ -63,14 +61,12 @@ struct DashboardFixture {
                     """,
                 arguments: [closureID, kind, kind, hash, assignee, group, service, invitationStatus, at, sentAt])
             guard let score else { return nil }
-            let invitationID = db.lastInsertedRowID
-            try db.execute(
+            let responseID = try db.insertReturningID(
                 sql: """
                     INSERT INTO responses (invitation_id, score, lost_bucket, lost_minutes, comment, first_answered_at, last_changed_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [invitationID, score, lost.map { "m\($0)" }, lost, comment, "\(day) 12:00:00.000", "\(day) 12:00:00.000"])
-            let responseID = db.lastInsertedRowID
             for factor in factors {
                 try db.execute(sql: "INSERT INTO response_factors (response_id, factor_id) VALUES (?, ?)", arguments: [responseID, factor])
             }

@@ -10,7 +10,7 @@ final class DashboardHTTPTests: XCTestCase {
     func makeServerWithData() async throws -> (HappyDeskServer, manager: String, analyst: String) {
         let directory = try makeTemporaryDirectory()
         let server = try makeServer(directory: directory)
-        var fixture = DashboardFixture(directory: directory, pool: (server.database as! SQLiteStorage).pool)
+        var fixture = DashboardFixture(directory: directory, storage: server.database)
         try fixture.seedNovember()
         let (_, manager) = try await server.users.add(name: "Mia Manager", email: "mia@example.com", role: .manager, assigneeID: nil)
         let (_, analyst) = try await server.users.add(name: "Sam Analyst", email: "sam@example.com", role: .analyst, assigneeID: "a7")

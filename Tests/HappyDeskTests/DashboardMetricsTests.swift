@@ -130,8 +130,8 @@ final class DashboardMetricsTests: XCTestCase {
         try fixture.seedNovember()
         let id = try XCTUnwrap(try fixture.add(day: "2026-11-30", score: 2, lost: 45, factors: ["slow"]))
         // Fold what exists, so the changes below must subtract what the response counted before.
-        XCTAssertGreaterThan(try Rollups.foldAll(SQLiteStorage(fixture.pool)), 0)
-        try fixture.pool.write { db in
+        XCTAssertGreaterThan(try Rollups.foldAll(fixture.storage), 0)
+        try fixture.storage.writeSync { db in
             // The survey page's amendment: score first, then the factors are replaced.
             try db.execute(sql: "UPDATE responses SET score = 9, lost_minutes = NULL, lost_bucket = NULL WHERE id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM response_factors WHERE response_id = ?", arguments: [id])
@@ -145,37 +145,38 @@ final class DashboardMetricsTests: XCTestCase {
                         JOIN response_factors f ON f.response_id = r.id WHERE r.id <> ? ORDER BY r.id DESC LIMIT 1)
                     """, arguments: [id])
         }
-        XCTAssertEqual(try fixture.pool.read { db in try Rollups.pending(SQLiteConnection(db)) }, 3, "the amended and the two deleted responses wait for a fold")
-        XCTAssertEqual(try Rollups.foldAll(SQLiteStorage(fixture.pool)), 3)
-        try fixture.pool.read { db in
-            let stored = try Row.fetchAll(
+        XCTAssertEqual(try fixture.storage.readSync { db in try Rollups.pending(db) }, 3, "the amended and the two deleted responses wait for a fold")
+        XCTAssertEqual(try Rollups.foldAll(fixture.storage), 3)
+        try fixture.storage.readSync { db in
+            let stored = try SQLRow.fetchAll(
                 db,
                 sql: """
                     SELECT dim, value, day, kind, responses, positive, negative, lost_answered, lost_minutes FROM dashboard_daily
                     WHERE responses <> 0 OR lost_answered <> 0 ORDER BY 1, 2, 3, 4
                     """)
-            let recount = try Row.fetchAll(
+            let recount = try SQLRow.fetchAll(
                 db,
                 sql: """
-                    SELECT dim, value, day, kind, count(*), sum(score >= 9), sum(score <= 6), count(lost_minutes), COALESCE(sum(lost_minutes), 0)
+                    SELECT dim, value, day, kind, count(*), sum(CASE WHEN score >= 9 THEN 1 ELSE 0 END), sum(CASE WHEN score <= 6 THEN 1 ELSE 0 END), count(lost_minutes), COALESCE(sum(lost_minutes), 0)
                     FROM dashboard_response_dims WHERE value IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
                     """)
-            XCTAssertEqual(stored.map { Array($0.databaseValues) }, recount.map { Array($0.databaseValues) })
-            let storedFactors = try Row.fetchAll(
+            XCTAssertEqual(stored.map { $0.values }, recount.map { $0.values })
+            let storedFactors = try SQLRow.fetchAll(
                 db, sql: "SELECT dim, value, day, kind, band, factor_id, picks FROM dashboard_factor_daily WHERE picks <> 0 ORDER BY 1, 2, 3, 4, 5, 6"
             )
-            let recountFactors = try Row.fetchAll(
+            let recountFactors = try SQLRow.fetchAll(
                 db,
                 sql: """
                     SELECT d.dim, d.value, d.day, d.kind, CASE WHEN d.score >= 9 THEN 'positive' WHEN d.score >= 7 THEN 'neutral' ELSE 'negative' END, f.factor_id, count(*)
                     FROM dashboard_response_dims d JOIN response_factors f ON f.response_id = d.response_id
                     WHERE d.dim <> 'lost' AND d.value IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
                     """)
-            XCTAssertEqual(storedFactors.map { Array($0.databaseValues) }, recountFactors.map { Array($0.databaseValues) })
+            XCTAssertEqual(storedFactors.map { $0.values }, recountFactors.map { $0.values })
         }
     }
 
     func testAReadOnlyDatabaseWithUnfoldedAnswersSaysSoInsteadOfShowingStaleFigures() throws {
+        try sqliteOnly("a read-only database file")
         var fixture = try DashboardFixture()
         try fixture.add(day: "2026-11-02", score: 9)
         let readOnly = try AppDatabase.open(path: fixture.path, readOnly: true)
@@ -184,7 +185,7 @@ final class DashboardMetricsTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("read-only"), "\(error)")
         }
         // Once folded (by a writer), the same read-only handle reports without writing.
-        try Rollups.foldAll(SQLiteStorage(fixture.pool))
+        try Rollups.foldAll(fixture.storage)
         XCTAssertEqual(try builder.build(DashboardFilters(from: "2026-11-01", to: "2026-11-30")).hasData, true)
     }
 

@@ -43,3 +43,4 @@ func startHappydesk(_ arguments: [String], _ environment: [String: String] = [:]
     try process.run()
     return process
 }
+

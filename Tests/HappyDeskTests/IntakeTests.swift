@@ -32,6 +32,7 @@ final class IntakeTests: XCTestCase {
     }
 
     func testTokenIsStoredOnlyAsItsHash() async throws {
+        try sqliteOnly("it searches the SQLite file and its WAL for the token")
         let dir = try makeTemporaryDirectory()
         let server = try makeServer(directory: dir)
         let token = try await buildApplication(server).test(.router) { client in

@@ -215,8 +215,8 @@ final class ParserFuzzTests: XCTestCase {
             default: bytes = fuzz.mutate(valid, fragments: fragments)
             }
             do {
-                let closure = try JSONInput.decode(Closure.self, from: ByteBuffer(bytes: bytes))
-                do {
+                var closure = try JSONInput.decode(Closure.self, from: ByteBuffer(bytes: bytes))
+                do throws(ClosureValidationError) {
                     try closure.validate()
                     XCTAssertTrue(MailAddress.isValid(closure.requester.email), "round \(round)")
                     XCTAssertTrue(TextLimit.fits(closure.ticketID, max: 128), "round \(round)")
@@ -245,7 +245,7 @@ final class ParserFuzzTests: XCTestCase {
             do {
                 switch try JiraAdapter.convert(Data(bytes)) {
                 case .notAClosure(let reason): XCTAssertLessThan(reason.utf8.count, 1000, "round \(round)")
-                case .closure(let closure): _ = try? closure.validate()
+                case .closure(var closure): _ = try? closure.validate()
                 }
             } catch let error as AppError {
                 XCTAssertTrue([400, 422].contains(Int(error.status.code)), "round \(round): \(error.status)")

@@ -38,7 +38,7 @@ final class SessionTests: XCTestCase {
         try await buildApplication(server).test(.live) { client in
             let sam = try await StreamProbe.connect(port: try XCTUnwrap(client.port), token: people.sam)
             // Another process writes the same SQLite file: the server is not told, it must notice.
-            let result = try runHappydesk(["users", "revoke", "--database", server.settings.databasePath, "--email", "sam@example.com"])
+            let result = try runHappydesk(["users", "revoke"] + databaseArguments(server.settings) + ["--email", "sam@example.com"])
             XCTAssertEqual(result.status, 0, result.err)
             let close = try await sam.finished(timeout: .seconds(2))
             XCTAssertEqual(close?.closeCode, .policyViolation)

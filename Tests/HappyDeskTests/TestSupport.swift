@@ -28,6 +28,15 @@ func makeSettings(directory: URL, secret: String? = nil) -> Settings {
     settings.publicURL = "http://surveys.test"
     settings.webhookSecret = secret
     settings.port = 0
+    if TestPostgres.isDefaultBackend {
+        // The whole suite on PostgreSQL (HAPPYDESK_TEST_BACKEND=postgres): one database per data folder, as
+        // one SQLite file per data folder.
+        do {
+            settings.databaseURL = try TestPostgres.databaseURL(for: directory)
+        } catch {
+            preconditionFailure("HAPPYDESK_TEST_BACKEND=postgres but no test database: \(error)")
+        }
+    }
     return settings
 }
 

@@ -14,6 +14,7 @@ of happydesk's) and appended as one JSON line to --log, so Swift tests can asser
   --tempfail SUBSTRING  answer 451 to recipients containing SUBSTRING
   --delay SECONDS       wait this long before answering DATA (a slow server)
   --save-dir DIR        also write each raw message to DIR/<pid>-<n>.eml (benchmark)
+  --no-smtputf8         do not offer SMTPUTF8 (RFC 6531), which aiosmtpd offers by default
   --workers N           serve from N processes sharing the port (SO_REUSEPORT), like a real MTA's
                         worker pool, so the receiver is not the bottleneck of a concurrent sender
 """
@@ -47,7 +48,13 @@ def free_port():
 
 
 def describe(data: bytes):
-    msg = email.message_from_bytes(data, policy=email.policy.default)
+    # An SMTPUTF8 message carries raw UTF-8 in its headers (RFC 6532); parsed from bytes, Python would keep them
+    # as lone surrogates, which no JSON reader accepts.
+    head = data.split(b"\r\n\r\n", 1)[0]
+    if head.isascii():
+        msg = email.message_from_bytes(data, policy=email.policy.default)
+    else:
+        msg = email.message_from_string(data.decode("utf-8", "replace"), policy=email.policy.default)
     parts = {}
     for part in msg.walk():
         ctype = part.get_content_type()
@@ -72,9 +79,20 @@ class Handler:
         if not hasattr(session, "hd_connection"):
             session.hd_connection = next(connections)
         session.host_name = hostname
+        if args.no_smtputf8:
+            responses = [r for r in responses if "SMTPUTF8" not in r]
         return responses
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if args.no_smtputf8 and ("SMTPUTF8" in mail_options or not address.isascii()):
+            return "553 5.6.7 this server does not offer SMTPUTF8"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if args.no_smtputf8 and not address.isascii():
+            return "553 5.6.7 non-ASCII mailbox needs SMTPUTF8"
         if args.reject and args.reject in address:
             return "550 5.1.1 mailbox unavailable"
         if args.tempfail and args.tempfail in address:
@@ -97,6 +115,7 @@ class Handler:
                 "auth": session.auth_data.login.decode() if isinstance(session.auth_data, LoginPassword) else None,
                 "mail_from": envelope.mail_from,
                 "rcpt_tos": envelope.rcpt_tos,
+                "mail_options": envelope.mail_options,
                 "raw": envelope.content.decode("utf-8", "replace"),
             }
             record.update(describe(envelope.content))
@@ -155,6 +174,7 @@ def main():
     parser.add_argument("--delay", type=float, default=0)
     parser.add_argument("--save-dir")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--no-smtputf8", action="store_true")
     args = parser.parse_args()
 
     port = args.port or free_port()

@@ -33,6 +33,9 @@ public struct DeliverySettings: Sendable {
     /// Seconds a claimed outbox row stays with the instance that claimed it; after that another instance
     /// may send it (HAPPYDESK_DELIVERY_LEASE). nil: long enough for a whole batch to time out.
     public var lease: Double?
+    /// The relay offers SMTPUTF8 (RFC 6531), so addresses with a non-ASCII local part can be sent. Set at start-up
+    /// from the relay's EHLO answer (`SMTPCapabilities.probe`).
+    public var smtpUTF8 = false
 
     public init() {}
 

@@ -1,8 +1,8 @@
 import Foundation
 
-/// An email address checked to be safe in an SMTP envelope and a header: plain ASCII
-/// `local@domain`, no spaces, angle brackets, commas, quotes or line breaks. Internationalised
-/// addresses (SMTPUTF8) are rejected rather than risk a header or envelope injection.
+/// An email address checked to be safe in an SMTP envelope and a header (`EmailAddress`): no spaces, angle
+/// brackets, commas, quotes or line breaks; the domain in its ASCII form; a non-ASCII local part only as
+/// letters and digits, which the SMTP sender carries with SMTPUTF8.
 public struct MailAddress: Sendable, Equatable, CustomStringConvertible {
     public let address: String
     /// Display name, any Unicode; encoded per RFC 2047 when written into a header.
@@ -19,8 +19,11 @@ public struct MailAddress: Sendable, Equatable, CustomStringConvertible {
     }
 
     public init(_ address: String, name: String? = nil) throws(Invalid) {
-        guard Self.isValid(address) else { throw .malformed(address) }
-        self.address = address
+        do {
+            self.address = try EmailAddress.deliverable(address)
+        } catch {
+            throw .malformed(address)
+        }
         let cleaned = name.map(MIMEEncoding.singleLine)?.trimmingCharacters(in: .whitespaces)
         self.name = cleaned?.isEmpty == false ? cleaned : nil
     }
@@ -37,18 +40,9 @@ public struct MailAddress: Sendable, Equatable, CustomStringConvertible {
         return try MailAddress(trimmed)
     }
 
+    /// The one rule (`EmailAddress`): an address intake stored is sendable as it is (its domain already ASCII).
     static func isValid(_ address: String) -> Bool {
-        let bytes = Array(address.utf8)
-        guard bytes.count <= 254, let at = bytes.lastIndex(of: UInt8(ascii: "@")), at > 0, at < bytes.count - 1 else { return false }
-        let local = bytes[..<at]
-        let domain = bytes[(at + 1)...]
-        guard local.count <= 64 else { return false }
-        let localAllowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.!#$%&'*+/=?^_`{|}~-".utf8)
-        let domainAllowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-".utf8)
-        guard local.allSatisfy(localAllowed.contains), domain.allSatisfy(domainAllowed.contains) else { return false }
-        guard local.first != UInt8(ascii: "."), local.last != UInt8(ascii: "."), !address.contains("..") else { return false }
-        guard domain.first != UInt8(ascii: "."), domain.last != UInt8(ascii: "."), domain.first != UInt8(ascii: "-") else { return false }
-        return true
+        (try? EmailAddress.deliverable(address)) == address
     }
 
     /// The header form: `=?UTF-8?B?…?= <addr>` or a quoted ASCII name, or the bare address.

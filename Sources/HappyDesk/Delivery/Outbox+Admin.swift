@@ -62,7 +62,7 @@ extension Outbox {
                     SELECT d.id AS delivery_id, d.invitation_id, c.ticket_id, d.purpose, d.channel, d.status, i.status AS invitation_status,
                            d.attempts, d.due_at, d.sent_at, d.last_error, i.skip_reason, i.expires_at, d.created_at
                     FROM deliveries d JOIN invitations i ON i.id = d.invitation_id JOIN closures c ON c.id = i.closure_id
-                    WHERE ?1 IS NULL OR d.status = ?1
+                    WHERE CAST(?1 AS TEXT) IS NULL OR d.status = ?1
                     UNION ALL
                     SELECT NULL, i.id, c.ticket_id, 'survey', NULL, 'skipped', i.status, 0, NULL, NULL, NULL, i.skip_reason, i.expires_at, i.created_at
                     FROM invitations i JOIN closures c ON c.id = i.closure_id

@@ -92,7 +92,10 @@ public struct Closure: Sendable, Equatable, Codable {
     }
 
     /// Rules a decoder cannot express. Free text that may reach an email header must hold no control characters.
-    public func validate(now: Date = Date()) throws(ClosureValidationError) {
+    /// Also puts the addresses in their stored form (`EmailAddress.deliverable`: the domain in ASCII).
+    /// `utf8LocalPart`: whether the requester may have a non-ASCII local part (the relay offers SMTPUTF8, or
+    /// surveys do not go by email).
+    public mutating func validate(now: Date = Date(), utf8LocalPart: Bool = true) throws(ClosureValidationError) {
         try Self.check(ticketID, "ticket_id", max: 128)
         try Self.check(source, "source", max: 32)
         guard source.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_" || $0 == "-") }) else {
@@ -101,18 +104,22 @@ public struct Closure: Sendable, Equatable, Codable {
         guard state == "resolved" || state == "closed" else {
             throw ClosureValidationError(field: "state", "must be 'resolved' or 'closed', not '\(TextLimit.preview(state, 40))'")
         }
-        guard EmailAddress.isValid(requester.email) else {
-            throw ClosureValidationError(
-                field: "requester.email", "'\(TextLimit.preview(requester.email, 80))' is not a valid email address (plain ASCII local@domain)")
+        do {
+            requester.email = try EmailAddress.deliverable(requester.email, utf8LocalPart: utf8LocalPart)
+        } catch {
+            throw ClosureValidationError(field: "requester.email", "'\(TextLimit.preview(requester.email, 80))' cannot be emailed: \(error)")
         }
         try Self.check(requester.name, "requester.name", max: 200)
         try Self.check(requester.locale, "requester.locale", max: 35)
         if let assignee {
             try Self.check(assignee.id, "assignee.id", max: 128)
             try Self.check(assignee.name, "assignee.name", max: 200)
-            if let email = assignee.email, !EmailAddress.isValid(email) {
-                throw ClosureValidationError(
-                    field: "assignee.email", "'\(TextLimit.preview(email, 80))' is not a valid email address (plain ASCII local@domain)")
+            if let email = assignee.email {
+                do {
+                    self.assignee?.email = try EmailAddress.deliverable(email)
+                } catch {
+                    throw ClosureValidationError(field: "assignee.email", "'\(TextLimit.preview(email, 80))' is not a valid email address: \(error)")
+                }
             }
             guard assignee.id?.isEmpty == false || assignee.email?.isEmpty == false else {
                 throw ClosureValidationError(field: "assignee", "needs an id or an email so feedback can be credited")
@@ -157,13 +164,6 @@ public struct ClosureValidationError: Error, CustomStringConvertible, Sendable {
         self.problem = problem
     }
     public var description: String { "\(field) \(problem)" }
-}
-
-/// The one email-address rule, shared with delivery: intake accepts exactly what `MailAddress` can put
-/// in an SMTP envelope (plain ASCII `local@domain`), so no accepted closure later dead-letters on its
-/// address, and no odd Unicode (combining marks, look-alike `@`, controls) gets in.
-public enum EmailAddress {
-    public static func isValid(_ text: String) -> Bool { MailAddress.isValid(text) }
 }
 
 /// ISO 8601 parsing with and without fractional seconds.

@@ -45,9 +45,9 @@ public struct ClosureController: Sendable {
     @Sendable func create(request: Request, context: AppRequestContext) async throws -> EditedResponse<Reply> {
         let body = try await JSONInput.body(request)
         let caller = try await authenticate(request, body: body)
-        let closure = try JSONInput.decode(Closure.self, from: body)
+        var closure = try JSONInput.decode(Closure.self, from: body)
         do {
-            try closure.validate()
+            try closure.validate(utf8LocalPart: intake.settings.acceptsUTF8LocalPart)
         } catch {
             throw AppError.badRequest(error.description, code: "invalid_field")
         }
@@ -60,9 +60,9 @@ public struct ClosureController: Sendable {
         switch try JiraAdapter.convert(Data(buffer: body)) {
         case .notAClosure(let reason):
             return EditedResponse(status: .accepted, response: Reply(status: "ignored", duplicate: false, skip_reason: reason))
-        case .closure(let closure):
+        case .closure(var closure):
             do {
-                try closure.validate()
+                try closure.validate(utf8LocalPart: intake.settings.acceptsUTF8LocalPart)
             } catch {
                 throw AppError.badRequest(error.description, code: "invalid_field")
             }

@@ -46,21 +46,26 @@ public struct UserStore: Sendable {
         else {
             throw AppError.badRequest("name must be 1 to 200 characters with no line breaks")
         }
-        let email = email.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
-        if let email {
-            guard EmailAddress.isValid(email) else { throw AppError.badRequest("'\(email)' is not a valid email address") }
+        var email = email.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
+        if let given = email {
+            do {
+                email = try EmailAddress.deliverable(given)
+            } catch {
+                throw AppError.badRequest("'\(given)' is not a valid email address: \(error)")
+            }
         } else if role != .integration {
             throw AppError.badRequest("an \(role.rawValue) needs an email (only an integration may go without one)")
         }
         let token = "hd_" + SurveyToken.generate().value
+        let stored = email
         let record = try await writer.write { db -> UserRecord in
-            if let email, try db.fetchOne("SELECT 1 FROM users WHERE \(db.dialect.equalsIgnoringCase("email"))", email) != nil {
+            if let email = stored, try db.fetchOne("SELECT 1 FROM users WHERE \(db.dialect.equalsIgnoringCase("email"))", email) != nil {
                 throw AppError(.conflict, code: "user_exists", "a user with email \(email) already exists")
             }
             let id = try db.insert(
                 "INSERT INTO users (name, email, assignee_id, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                name, email, assigneeID, role.rawValue, SurveyToken.hash(token), now)
-            return UserRecord(id: id, name: name, email: email, assigneeID: assigneeID, role: role, createdAt: now, revokedAt: nil)
+                name, stored, assigneeID, role.rawValue, SurveyToken.hash(token), now)
+            return UserRecord(id: id, name: name, email: stored, assigneeID: assigneeID, role: role, createdAt: now, revokedAt: nil)
         }
         return (record, token)
     }

@@ -132,7 +132,8 @@ public final class PostgresStorage: AppStorage {
 
     deinit {
         let connections = idle.withLock { $0 }
-        for connection in connections { connection.close().whenComplete { _ in } }
+        // Each connection is kept alive until its close completes (postgres-nio asserts it is closed first).
+        for connection in connections { connection.close().whenComplete { _ in withExtendedLifetime(connection) {} } }
         threads.shutdownGracefully { _ in }
     }
 
@@ -162,7 +163,7 @@ public final class PostgresStorage: AppStorage {
             if !wrapper.broken && !live.isClosed {
                 idle.withLock { $0.append(live) }
             } else {
-                live.close().whenComplete { _ in }
+                live.close().whenComplete { _ in withExtendedLifetime(live) {} }
             }
         }
         return try body(wrapper)
@@ -210,23 +211,28 @@ public final class PostgresStorage: AppStorage {
     public func listen(channel: String, reconnected: @escaping @Sendable () async -> Void, handle: @escaping @Sendable (String) async -> Void) async {
         var first = true
         while !Task.isCancelled && !closed.load(ordering: .relaxed) {
+            let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+            var quiet = logger
+            quiet.logLevel = .critical
             do {
-                let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
-                var quiet = logger
-                quiet.logLevel = .critical
                 let connection = try await PostgresConnection.connect(configuration: configuration, id: id, logger: quiet)
                 if !first { await reconnected() }
                 first = false
-                try await connection.listen(on: channel) { notifications in
-                    for try await notification in notifications { await handle(notification.payload) }
+                do {
+                    try await connection.listen(on: channel) { notifications in
+                        for try await notification in notifications { await handle(notification.payload) }
+                    }
+                } catch {
+                    try? await connection.close()
+                    throw error
                 }
                 try? await connection.close()
             } catch {
                 if Task.isCancelled { return }
                 logger.warning("lost the PostgreSQL notification connection; retrying", metadata: ["reason": "\(location.explain(error))"])
             }
-            try? await Task.sleep(for: .seconds(1))
             first = false
+            try? await Task.sleep(for: .seconds(1))
         }
     }
 }
@@ -331,7 +337,11 @@ final class PostgresSQLConnection: SQLConnection {
         if result.metadata.command != "SELECT" { changes += result.metadata.rows ?? 0 }
         guard let first = result.rows.first else { return [] }
         let columns = first.map(\.columnName)
-        return try result.rows.map { row in SQLRow(values: try row.map(Self.value), columns: columns) }
+        do {
+            return try result.rows.map { row in SQLRow(values: try row.map(Self.value), columns: columns) }
+        } catch {
+            throw StorageQueryError(state: "", message: "cannot read a column: \(error)", sql: sql)
+        }
     }
 
     func insert(_ sql: String, _ arguments: [SQLValue]) throws -> Int64 {
@@ -377,18 +387,73 @@ final class PostgresSQLConnection: SQLConnection {
         return result
     }
 
-    /// Runs a script of several statements (a migration file) with the simple query protocol.
+    /// Runs a script of several statements (a migration file), one statement at a time: postgres-nio speaks only
+    /// the extended protocol, which takes one statement per message.
     func script(_ sql: String) throws {
-        do {
-            _ = try connection.simpleQuery(sql).wait()
-        } catch let error as PSQLError {
-            changes += 1
-            if error.code == .server {
-                throw StorageQueryError(state: error.serverInfo?[.sqlState] ?? "", message: error.serverInfo?[.message] ?? "", sql: String(sql.prefix(80)))
-            }
-            broken = true
-            throw StorageUnavailable(storage.location.explain(error))
+        for statement in Self.statements(in: sql) { _ = try run(statement, []) }
+    }
+
+    /// Splits SQL text at top-level semicolons: not inside quotes, comments or `$tag$ … $tag$` bodies.
+    static func statements(in sql: String) -> [String] {
+        let chars = Array(sql.unicodeScalars)
+        var result: [String] = []
+        var current = String.UnicodeScalarView()
+        var index = 0
+        func flush() {
+            let text = String(current).trimmingCharacters(in: .whitespacesAndNewlines)
+            // A chunk of only comments is no statement.
+            let meaningful = text.split(separator: "\n").contains { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("--") && !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+            if meaningful { result.append(text) }
+            current = String.UnicodeScalarView()
         }
+        while index < chars.count {
+            let c = chars[index]
+            if c == "-", index + 1 < chars.count, chars[index + 1] == "-" {
+                while index < chars.count, chars[index] != "\n" { current.append(chars[index]); index += 1 }
+                continue
+            }
+            if c == "/", index + 1 < chars.count, chars[index + 1] == "*" {
+                while index < chars.count, !(chars[index] == "*" && index + 1 < chars.count && chars[index + 1] == "/") { current.append(chars[index]); index += 1 }
+                if index < chars.count { current.append(chars[index]); current.append(chars[index + 1]); index += 2 }
+                continue
+            }
+            if c == "'" || c == "\"" {
+                current.append(c)
+                index += 1
+                while index < chars.count, chars[index] != c { current.append(chars[index]); index += 1 }
+                if index < chars.count { current.append(chars[index]); index += 1 }
+                continue
+            }
+            if c == "$" {
+                // A dollar-quote tag: $$ or $name$.
+                var end = index + 1
+                while end < chars.count, chars[end] == "_" || chars[end].properties.isAlphabetic || (end > index + 1 && ("0"..."9").contains(chars[end])) { end += 1 }
+                if end < chars.count, chars[end] == "$" {
+                    let tag = Array(chars[index...end])
+                    current.append(contentsOf: tag)
+                    index = end + 1
+                    while index < chars.count {
+                        if chars[index] == "$", index + tag.count <= chars.count, Array(chars[index..<index + tag.count]) == tag {
+                            current.append(contentsOf: tag)
+                            index += tag.count
+                            break
+                        }
+                        current.append(chars[index])
+                        index += 1
+                    }
+                    continue
+                }
+            }
+            if c == ";" {
+                flush()
+                index += 1
+                continue
+            }
+            current.append(c)
+            index += 1
+        }
+        flush()
+        return result
     }
 
     static func value(_ cell: PostgresCell) throws -> SQLValue {
@@ -406,7 +471,7 @@ final class PostgresSQLConnection: SQLConnection {
         case .bool:
             return .integer(try cell.decode(Bool.self) ? 1 : 0)
         case .bytea:
-            return .blob(try cell.decode([UInt8].self))
+            return .blob(Array(try cell.decode(ByteBuffer.self).readableBytesView))
         default:
             return .text(try cell.decode(String.self))
         }

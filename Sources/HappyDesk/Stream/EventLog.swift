@@ -80,12 +80,12 @@ extension EventLog {
     public static let pageLimit = 500
 
     /// Events by id range, with their survey: what the hub fills an id gap with.
-    static func range(_ db: any SQLConnection, from: Int64, upTo: Int64) throws -> [StoredEvent] {
+    static func range(_ db: any SQLConnection, from: Int64, upTo: Int64, limit: Int = Int(Int32.max)) throws -> [StoredEvent] {
         try db.fetchAll(
             """
             SELECT \(StoredEvent.columns), i.survey AS survey_id FROM events e LEFT JOIN invitations i ON i.id = e.invitation_id
-            WHERE e.id >= ? AND e.id < ? ORDER BY e.id
-            """, from, upTo
+            WHERE e.id >= ? AND e.id < ? ORDER BY e.id LIMIT ?
+            """, from, upTo, limit
         ).map(StoredEvent.init(row:))
     }
 

@@ -131,6 +131,26 @@ public final class StreamHub: EventPublisher, Sendable {
         await forward.publish(events)
     }
 
+    /// Reads events committed since the last one released (by this or another instance) and publishes them:
+    /// how events written on another instance reach this one's sockets (`PostgresEventFanOut`). The events
+    /// table stays the source of truth; ids already released are ignored by `publish`.
+    public func pullCommitted(limit: Int = EventLog.pageLimit) async {
+        guard let database = reader.withLock({ $0 }) else { return }
+        while true {
+            guard let from = state.withLock({ $0.nextExpected }) else { return }
+            let found: [StoredEvent]
+            do {
+                found = try await database.read { db in try EventLog.range(db, from: from, upTo: Int64.max, limit: limit) }
+            } catch {
+                logger.warning("stream catch-up read failed", metadata: ["error": "\(error)"])
+                return
+            }
+            guard !found.isEmpty else { return }
+            await publish(found)
+            if found.count < limit { return }
+        }
+    }
+
     /// Ends every subscription; sockets then close normally.
     public func shutdown() {
         let all = state.withLock { state -> [Subscription] in

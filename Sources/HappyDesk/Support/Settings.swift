@@ -39,6 +39,10 @@ public struct Settings: Sendable {
         self.migrationsDirectory = migrationsDirectory
     }
 
+    /// Whether a requester's address may have a non-ASCII local part: surveys do not go by email, or the SMTP
+    /// relay offers SMTPUTF8 (found out at start-up, `SMTPCapabilities`).
+    public var acceptsUTF8LocalPart: Bool { surveyChannel != .email || delivery.smtpUTF8 }
+
     /// What the database is, for messages: the file path, or PostgreSQL's host and database (never the password).
     public var databaseDisplayName: String {
         guard let url = databaseURL else { return databasePath }

@@ -21,14 +21,21 @@ public struct HappyDeskServer: Sendable {
     /// Loads the surveys, opens and migrates the database and the key: every start-up error is a `StartupError`
     /// or a `SurveyFileError` with a message fit for one line.
     public static func open(settings: Settings, logger: Logger, publisher: (any EventPublisher)? = nil) throws -> HappyDeskServer {
+        var settings = settings
+        if let smtp = settings.smtpURL, !smtp.isEmpty {
+            // Intake accepts a non-ASCII local part only when it can be sent (SMTPUTF8); ask the relay once.
+            settings.delivery.smtpUTF8 = SMTPCapabilities.offersSMTPUTF8(url: smtp)
+        }
         let catalog = try SurveyCatalog.load(directory: settings.surveysDirectory)
         let (database, applied) = try StorageOpener.openMigrated(settings: settings)
         if !applied.isEmpty { logger.info("applied migrations", metadata: ["migrations": "\(applied.joined(separator: ", "))"]) }
         let vault = try TokenVault.load(base64: settings.secretKey, keyFile: settings.resolvedSecretKeyFile)
         try vault.verifyAgainst(database)
+        // Instances sharing PostgreSQL allocate event ids in one sequence but commit in their own time, so an id
+        // gap there is more often an event still committing elsewhere than one rolled back: wait longer for it.
         let hub = StreamHub(
-            bufferLimit: settings.streamBufferLimit, anonymity: Anonymity(catalog: catalog), forwardTo: publisher ?? NoEventPublisher(),
-            logger: logger)
+            bufferLimit: settings.streamBufferLimit, gapTimeout: database.dialect == .postgres ? .milliseconds(500) : .milliseconds(50),
+            anonymity: Anonymity(catalog: catalog), forwardTo: publisher ?? NoEventPublisher(), logger: logger)
         try hub.attach(database)
         return HappyDeskServer(
             settings: settings, database: database, batcher: WriteBatcher(storage: database, maxPending: settings.limits.writeQueueLimit),
