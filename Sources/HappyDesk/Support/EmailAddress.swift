@@ -79,6 +79,11 @@ public enum EmailAddress {
                 converted = label
             } else {
                 let lowered = label.lowercased().precomposedStringWithCanonicalMapping
+                if let first = lowered.unicodeScalars.first,
+                    [.nonspacingMark, .spacingMark, .enclosingMark].contains(first.properties.generalCategory)
+                {
+                    throw .malformed("has a domain label that starts with a combining mark")
+                }
                 for scalar in lowered.unicodeScalars where !scalar.isASCII {
                     switch scalar.properties.generalCategory {
                     case .lowercaseLetter, .modifierLetter, .otherLetter, .decimalNumber, .nonspacingMark, .spacingMark, .titlecaseLetter, .uppercaseLetter:
