@@ -85,6 +85,13 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 error.body ?? Self.describe(error.status), format: wantsHTML ? .html : .json)
         } catch let error as HTTPResponseError {
             throw error
+        } catch let error as StorageUnavailable {
+            // The database is unreachable (PostgreSQL restarting, a network cut): the client may retry; the pool
+            // reconnects on the next request. The reason names the host, never the password.
+            context.logger.warning("database unavailable", metadata: ["reason": "\(error.description)", "path": "\(Redaction.path(request.uri.path))"])
+            var unavailable = AppError(.serviceUnavailable, code: "database_unavailable", "the database is unavailable; retry in a few seconds")
+            unavailable.headers[.retryAfter] = "2"
+            throw unavailable
         } catch {
             context.logger.error(
                 "unhandled error", metadata: ["error": "\(Redaction.text(String(reflecting: error)))", "path": "\(Redaction.path(request.uri.path))"])
