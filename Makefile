@@ -1,6 +1,6 @@
 # happydesk: two commands for a new user.
 #   make run    install what is missing, build, migrate and serve on :8080 with the embedded defaults
-#   make test   every test, with real SQLite files, a real SMTP server and a real browser, then a bounded fuzz run
+#   make test   every test, on SQLite and on a real PostgreSQL (started here), with a real SMTP server and a real browser, then a bounded fuzz run
 #   make fuzz   the longer fuzz run against a live server (schemathesis + raw malformed requests)
 SWIFT ?= swift
 RELEASE_BIN := .build/release/happydesk
@@ -17,11 +17,16 @@ run: build
 	$(RELEASE_BIN) migrate
 	$(RELEASE_BIN) serve
 
+# make test: the suite on SQLite (PostgreSQL-only tests included: copy, several instances, outages), then the
+# storage-dependent suites again with PostgreSQL as the backend, then a bounded fuzz run.
 test:
 	@scripts/deps.sh test
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	scripts/with-postgres.sh sh -c '$(SWIFT) test --skip-build && HAPPYDESK_TEST_BACKEND=postgres $(SWIFT) test --skip-build $(PG_SKIP)'
 	FUZZ_EXAMPLES=100 FUZZ_RAW=2000 scripts/fuzz/run.sh
+
+# Suites that touch no storage run once, in the SQLite pass.
+PG_SKIP := --skip ParserFuzzTests --skip CurlTests --skip SurveyFileTests --skip DeliveryMessageTests --skip CopyTests
 
 # make fuzz: a real server on a real socket; schemathesis over docs/openapi.yaml plus the raw fuzzer.
 fuzz:

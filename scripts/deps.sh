@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs what happydesk needs on a Debian machine, only when missing.
 #   scripts/deps.sh            build and run: libsqlite3-dev, libcurl4-openssl-dev
-#   scripts/deps.sh test       also the real peers the tests use: chromium, aiosmtpd, …
-#   scripts/deps.sh bench      also wrk and hyperfine
+#   scripts/deps.sh test       also the real peers the tests use: chromium, aiosmtpd, postgresql, …
+#   scripts/deps.sh bench      also wrk, hyperfine and postgresql
 set -euo pipefail
 want=(libsqlite3-dev libcurl4-openssl-dev pkg-config sqlite3)
 py=()
 case "${1:-}" in
-  test) want+=(chromium chromium-driver openssl); py+=(aiosmtpd websockets selenium schemathesis) ;;
-  bench) want+=(wrk hyperfine time); py+=(aiosmtpd websockets) ;;
+  test) want+=(chromium chromium-driver openssl postgresql); py+=(aiosmtpd websockets selenium schemathesis) ;;
+  bench) want+=(wrk hyperfine time postgresql); py+=(aiosmtpd websockets) ;;
 esac
 missing=()
 for pkg in "${want[@]}"; do

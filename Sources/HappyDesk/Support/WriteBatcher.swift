@@ -43,7 +43,19 @@ public final class WriteBatcher: Sendable {
     public var pendingCount: Int { state.withLock { $0.pending.count } }
 
     /// Runs `body` inside a write transaction shared with other concurrent callers.
+    ///
+    /// On PostgreSQL another instance may commit the same key between this job's read and its insert (the same
+    /// closure posted to two instances, two first answers to one survey at once): the job then fails with a
+    /// constraint violation and runs once more, in a new transaction, where it sees the other's row.
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        do {
+            return try await writeOnce(body)
+        } catch is StorageConstraintViolation where storage.dialect == .postgres {
+            return try await writeOnce(body)
+        }
+    }
+
+    private func writeOnce<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
         let value = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<any Sendable, any Error>) in
             let job = Job(body: { try body($0) }, continuation: continuation)
             let start = state.withLock { state -> Bool? in
