@@ -15,7 +15,8 @@ struct Migrate: AsyncParsableCommand {
             let (_, applied) = try StorageOpener.openMigrated(settings: settings, poolSize: 2)
             print(
                 applied.isEmpty
-                    ? "database \(settings.databaseDisplayName) is up to date" : "applied \(applied.joined(separator: ", ")) to \(settings.databaseDisplayName)")
+                    ? "database \(settings.databaseDisplayName) is up to date"
+                    : "applied \(applied.joined(separator: ", ")) to \(settings.databaseDisplayName)")
         } catch {
             fail("\(error)")
         }

@@ -104,7 +104,8 @@ struct Serve: AsyncParsableCommand {
                 "HAPPYDESK_WEBHOOK_SECRET is not set: closures are accepted unsigned, and only signed or integration-token closures get survey_url back"
             )
         }
-        logger.info("happydesk listening", metadata: ["url": "http://\(settings.host):\(settings.port)", "database": "\(settings.databaseDisplayName)"])
+        logger.info(
+            "happydesk listening", metadata: ["url": "http://\(settings.host):\(settings.port)", "database": "\(settings.databaseDisplayName)"])
         var services: [any Service] = [RollupService(writer: server.database, logger: logger)]
         if let postgres = server.database as? PostgresStorage {
             services.append(PostgresEventFanOut(storage: postgres, hub: server.hub, logger: logger))

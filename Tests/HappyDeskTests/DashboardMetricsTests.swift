@@ -180,7 +180,8 @@ final class DashboardMetricsTests: XCTestCase {
         var fixture = try DashboardFixture()
         try fixture.add(day: "2026-11-02", score: 9)
         let readOnly = try AppDatabase.open(path: fixture.path, readOnly: true)
-        let builder = DashboardBuilder(store: DashboardStore(reader: SQLiteStorage(pool: readOnly, path: fixture.path, readOnly: true)), catalog: try fixture.catalog)
+        let builder = DashboardBuilder(
+            store: DashboardStore(reader: SQLiteStorage(pool: readOnly, path: fixture.path, readOnly: true)), catalog: try fixture.catalog)
         XCTAssertThrowsError(try builder.build(DashboardFilters(from: "2026-11-01", to: "2026-11-30"))) { error in
             XCTAssertTrue("\(error)".contains("read-only"), "\(error)")
         }

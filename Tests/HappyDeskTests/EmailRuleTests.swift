@@ -65,7 +65,9 @@ final class EmailRuleTests: XCTestCase {
         try await harness.deliverAll()
         let mails = await smtp.waitForRecords(1)
         let outcome = try await harness.deliveries().map { "\($0["status"] as String) \($0["last_error"] as String? ?? "")" }
-        let mail = try XCTUnwrap(mails.first, "\(outcome) \((try? String(contentsOf: dir.appendingPathComponent("mail.jsonl"), encoding: .utf8))?.prefix(400) ?? "no log")")
+        let mail = try XCTUnwrap(
+            mails.first, "\(outcome) \((try? String(contentsOf: dir.appendingPathComponent("mail.jsonl"), encoding: .utf8))?.prefix(400) ?? "no log")"
+        )
         XCTAssertEqual(mail["rcpt_tos"] as? [String], ["jörg@example.test"])
         XCTAssertTrue((mail["mail_options"] as? [String] ?? []).contains("SMTPUTF8"), "\(mail["mail_options"] ?? "")")
         let rows = try await harness.deliveries()

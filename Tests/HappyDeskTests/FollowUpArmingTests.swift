@@ -112,7 +112,8 @@ final class FollowUpArmingTests: XCTestCase {
         try FileManager.default.createDirectory(at: before, withIntermediateDirectories: true)
         let all = repositoryRoot.appendingPathComponent("Migrations")
         // 0010 only adds the settings table the server needs at start (the secret key's check value).
-        for file in try FileManager.default.contentsOfDirectory(atPath: all.path) where file.hasSuffix(".sql") && (file < "0008" || file.hasPrefix("0010")) {
+        for file in try FileManager.default.contentsOfDirectory(atPath: all.path)
+        where file.hasSuffix(".sql") && (file < "0008" || file.hasPrefix("0010")) {
             try FileManager.default.copyItem(at: all.appendingPathComponent(file), to: before.appendingPathComponent(file))
         }
         let path = dir.appendingPathComponent("happydesk.sqlite").path

@@ -43,4 +43,3 @@ func startHappydesk(_ arguments: [String], _ environment: [String: String] = [:]
     try process.run()
     return process
 }
-

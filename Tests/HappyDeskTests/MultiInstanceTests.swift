@@ -50,7 +50,8 @@ final class MultiInstanceTests: XCTestCase {
         var environment: [String: String] {
             [
                 "HAPPYDESK_DATABASE_URL": url, "HAPPYDESK_SECRET_KEY": key, "HAPPYDESK_SMTP_URL": "smtp://127.0.0.1:\(smtpPort)",
-                "HAPPYDESK_SMTP_TLS": "off", "HAPPYDESK_SMTP_FROM": "Service Desk <desk@happydesk.test>", "HAPPYDESK_PUBLIC_URL": "http://surveys.test",
+                "HAPPYDESK_SMTP_TLS": "off", "HAPPYDESK_SMTP_FROM": "Service Desk <desk@happydesk.test>",
+                "HAPPYDESK_PUBLIC_URL": "http://surveys.test",
                 "HAPPYDESK_DELIVERY_BACKOFF": "0.2", "HAPPYDESK_RATE_LIMIT_CLOSURES": "off", "HAPPYDESK_RATE_LIMIT_SURVEY": "off",
             ]
         }
@@ -104,7 +105,8 @@ final class MultiInstanceTests: XCTestCase {
         // 200 closures, alternately to A and B: each emailed exactly once.
         var tokens: [String] = []
         for n in 0..<200 {
-            let (status, body) = try (n.isMultiple(of: 2) ? a : b).post("/api/v1/closures", json: Self.closure("INC-MI-\(n)"), token: cluster.integration)
+            let (status, body) = try (n.isMultiple(of: 2) ? a : b).post(
+                "/api/v1/closures", json: Self.closure("INC-MI-\(n)"), token: cluster.integration)
             XCTAssertEqual(status, 201, "\(body)")
             if let url = body["survey_url"] as? String { tokens.append(String(url.split(separator: "/").last ?? "")) }
         }
@@ -190,7 +192,9 @@ final class MultiInstanceTests: XCTestCase {
         let sentBy = Date().addingTimeInterval(30)
         var open = Int.max
         while Date() < sentBy {
-            open = try storage.readSync { db in try db.scalar(Int.self, "SELECT count(*) FROM deliveries WHERE status <> 'sent' AND status <> 'dead'") } ?? 0
+            open =
+                try storage.readSync { db in try db.scalar(Int.self, "SELECT count(*) FROM deliveries WHERE status <> 'sent' AND status <> 'dead'") }
+                ?? 0
             if open == 0 { break }
             try await Task.sleep(for: .milliseconds(200))
         }
@@ -206,7 +210,8 @@ final class MultiInstanceTests: XCTestCase {
             try db.column(Int64.self, "SELECT i.id FROM invitations i WHERE NOT EXISTS (SELECT 1 FROM responses r WHERE r.invitation_id = i.id)")
         }
         for id in unanswered {
-            XCTAssertTrue(ids.contains("<invitation-\(id).survey@happydesk.test>"), "invitation \(id) reached the relay (at least once, one Message-ID)")
+            XCTAssertTrue(
+                ids.contains("<invitation-\(id).survey@happydesk.test>"), "invitation \(id) reached the relay (at least once, one Message-ID)")
         }
         await storage.close()
     }

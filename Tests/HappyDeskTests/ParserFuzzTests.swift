@@ -323,7 +323,8 @@ final class ParserFuzzTests: XCTestCase {
         for address in ["a＠example.com", "a@example.com\u{0}", "\u{301}a@example.com", "a@\u{301}example.com", "a b@example.com"] {
             XCTAssertFalse(EmailAddress.isValid(address), address.debugDescription)
         }
-        XCTAssertEqual(try EmailAddress.deliverable("a\u{301}@exam\u{301}ple.com"), "á@xn--exaple-ds7b.com", "as Python's idna codec encodes exam\\u{301}ple")
+        XCTAssertEqual(
+            try EmailAddress.deliverable("a\u{301}@exam\u{301}ple.com"), "á@xn--exaple-ds7b.com", "as Python's idna codec encodes exam\\u{301}ple")
     }
 
     func testJiraDatesWithoutAColonInTheOffsetParseLikeISO8601() {

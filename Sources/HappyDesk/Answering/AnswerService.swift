@@ -168,7 +168,9 @@ public struct AnswerService: Sendable {
         return submission
     }
 
-    static func appendEvent(_ db: any SQLConnection, type: String, response: StoredResponse, state: InvitationState, survey: SurveyDefinition, followUp: Bool)
+    static func appendEvent(
+        _ db: any SQLConnection, type: String, response: StoredResponse, state: InvitationState, survey: SurveyDefinition, followUp: Bool
+    )
         throws -> (StoredEvent, ResponseEvent)
     {
         let who = state.snapshot

@@ -119,7 +119,8 @@ public struct DemoGenerator: Sendable {
                     let sentAt = closedAt + 300
                     let expires = sentAt + 28 * 86_400
                     let failed = !isAnswered && rng.double() < 0.02
-                    let status: InvitationStatus = isAnswered ? .answered : failed ? .failed : (expires < endDate.timeIntervalSince1970 ? .expired : .sent)
+                    let status: InvitationStatus =
+                        isAnswered ? .answered : failed ? .failed : (expires < endDate.timeIntervalSince1970 ? .expired : .sent)
                     let invitationID = try InvitationStore.create(
                         db, closure: closure, surveyID: kind.rawValue, tokenHash: Data(hash), locale: locale.hasPrefix("de") ? "de" : "en",
                         status: status, skipReason: nil, now: Date(timeIntervalSince1970: closedAt + 1),

@@ -58,17 +58,17 @@ extension Outbox {
     public static func list(_ db: any SQLConnection, status: String? = nil, limit: Int = 100, now: Date = Date()) throws -> [OutboxEntry] {
         let rows = try db.fetchAll(
             """
-                SELECT * FROM (
-                    SELECT d.id AS delivery_id, d.invitation_id, c.ticket_id, d.purpose, d.channel, d.status, i.status AS invitation_status,
-                           d.attempts, d.due_at, d.sent_at, d.last_error, i.skip_reason, i.expires_at, d.created_at
-                    FROM deliveries d JOIN invitations i ON i.id = d.invitation_id JOIN closures c ON c.id = i.closure_id
-                    WHERE CAST(?1 AS TEXT) IS NULL OR d.status = ?1
-                    UNION ALL
-                    SELECT NULL, i.id, c.ticket_id, 'survey', NULL, 'skipped', i.status, 0, NULL, NULL, NULL, i.skip_reason, i.expires_at, i.created_at
-                    FROM invitations i JOIN closures c ON c.id = i.closure_id
-                    WHERE i.status = 'skipped' AND (?1 IS NULL OR ?1 = 'skipped')) AS entries
-                ORDER BY created_at DESC, delivery_id DESC LIMIT ?2
-                """, status, limit
+            SELECT * FROM (
+                SELECT d.id AS delivery_id, d.invitation_id, c.ticket_id, d.purpose, d.channel, d.status, i.status AS invitation_status,
+                       d.attempts, d.due_at, d.sent_at, d.last_error, i.skip_reason, i.expires_at, d.created_at
+                FROM deliveries d JOIN invitations i ON i.id = d.invitation_id JOIN closures c ON c.id = i.closure_id
+                WHERE CAST(?1 AS TEXT) IS NULL OR d.status = ?1
+                UNION ALL
+                SELECT NULL, i.id, c.ticket_id, 'survey', NULL, 'skipped', i.status, 0, NULL, NULL, NULL, i.skip_reason, i.expires_at, i.created_at
+                FROM invitations i JOIN closures c ON c.id = i.closure_id
+                WHERE i.status = 'skipped' AND (?1 IS NULL OR ?1 = 'skipped')) AS entries
+            ORDER BY created_at DESC, delivery_id DESC LIMIT ?2
+            """, status, limit
         )
         return rows.map { row in
             var entry = OutboxEntry(
@@ -146,18 +146,18 @@ extension Outbox {
     public static func purge(_ db: any SQLConnection, olderThan: Date, includeDead: Bool) throws -> Int {
         let removed = try db.execute(
             """
-                DELETE FROM deliveries
-                WHERE ((status = 'sent' AND sent_at <= ?1) OR (?2 = 1 AND status = 'dead' AND created_at <= ?1))
-                  AND NOT (purpose IN ('survey', 'reminder') AND EXISTS (
-                      SELECT 1 FROM invitations i WHERE i.id = deliveries.invitation_id
-                        AND (i.status IN ('pending', 'sent') OR (deliveries.purpose = 'survey' AND i.status = 'answered'))))
-                """, olderThan, includeDead
+            DELETE FROM deliveries
+            WHERE ((status = 'sent' AND sent_at <= ?1) OR (?2 = 1 AND status = 'dead' AND created_at <= ?1))
+              AND NOT (purpose IN ('survey', 'reminder') AND EXISTS (
+                  SELECT 1 FROM invitations i WHERE i.id = deliveries.invitation_id
+                    AND (i.status IN ('pending', 'sent') OR (deliveries.purpose = 'survey' AND i.status = 'answered'))))
+            """, olderThan, includeDead
         )
         try db.execute(
             """
-                DELETE FROM delivery_attempts WHERE finished_at <= ?1 AND delivery_id IN (
-                    SELECT id FROM deliveries WHERE (status = 'sent' AND sent_at <= ?1) OR (?2 = 1 AND status = 'dead' AND created_at <= ?1))
-                """, olderThan, includeDead
+            DELETE FROM delivery_attempts WHERE finished_at <= ?1 AND delivery_id IN (
+                SELECT id FROM deliveries WHERE (status = 'sent' AND sent_at <= ?1) OR (?2 = 1 AND status = 'dead' AND created_at <= ?1))
+            """, olderThan, includeDead
         )
         return removed
     }

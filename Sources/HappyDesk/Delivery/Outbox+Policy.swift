@@ -8,10 +8,10 @@ extension Outbox {
         let expired = try InvitationStore.expire(db, now: now)
         try db.execute(
             """
-                UPDATE deliveries SET status = 'dead', claimed_until = NULL, last_error = 'cancelled: invitation expired before it was sent'
-                WHERE status = 'pending' AND purpose IN ('survey', 'reminder')
-                  AND invitation_id IN (SELECT id FROM invitations WHERE status = 'expired')
-                """)
+            UPDATE deliveries SET status = 'dead', claimed_until = NULL, last_error = 'cancelled: invitation expired before it was sent'
+            WHERE status = 'pending' AND purpose IN ('survey', 'reminder')
+              AND invitation_id IN (SELECT id FROM invitations WHERE status = 'expired')
+            """)
         return expired
     }
 
@@ -23,12 +23,12 @@ extension Outbox {
             guard let days = survey.policy.reminderDays else { continue }
             total += try db.execute(
                 """
-                    INSERT INTO deliveries (invitation_id, purpose, channel, status, sealed_token, due_at, created_at)
-                    SELECT i.id, 'reminder', d.channel, 'pending', d.sealed_token, ?, ?
-                    FROM invitations i JOIN deliveries d ON d.invitation_id = i.id AND d.purpose = 'survey' AND d.status = 'sent'
-                    WHERE i.survey = ? AND i.status = 'sent' AND i.sent_at <= ? AND i.expires_at > ?
-                      AND NOT EXISTS (SELECT 1 FROM deliveries r WHERE r.invitation_id = i.id AND r.purpose = 'reminder')
-                    """, now, now, survey.id, now.addingTimeInterval(-TimeInterval(days) * 86_400), now)
+                INSERT INTO deliveries (invitation_id, purpose, channel, status, sealed_token, due_at, created_at)
+                SELECT i.id, 'reminder', d.channel, 'pending', d.sealed_token, ?, ?
+                FROM invitations i JOIN deliveries d ON d.invitation_id = i.id AND d.purpose = 'survey' AND d.status = 'sent'
+                WHERE i.survey = ? AND i.status = 'sent' AND i.sent_at <= ? AND i.expires_at > ?
+                  AND NOT EXISTS (SELECT 1 FROM deliveries r WHERE r.invitation_id = i.id AND r.purpose = 'reminder')
+                """, now, now, survey.id, now.addingTimeInterval(-TimeInterval(days) * 86_400), now)
         }
         return total
     }

@@ -18,7 +18,8 @@ public enum Outbox {
     /// The sealed survey token of an invitation's first survey row: a reply to the requester carries it, so
     /// its email can link back to the survey.
     static func surveySealedToken(_ db: any SQLConnection, invitationID: Int64) throws -> Data? {
-        try db.scalar(Data.self, "SELECT sealed_token FROM deliveries WHERE invitation_id = ? AND purpose = 'survey' ORDER BY id LIMIT 1", invitationID)
+        try db.scalar(
+            Data.self, "SELECT sealed_token FROM deliveries WHERE invitation_id = ? AND purpose = 'survey' ORDER BY id LIMIT 1", invitationID)
     }
 
     /// Outbox tokens sealed before boxes were bound to their invitation, with the invitation's token hash.

@@ -67,7 +67,8 @@ extension OutboxDispatcher {
             content = composer.compose()
         }
         let domain = messageDomain
-        let messageID = MailMessage.messageID(invitationID: job.invitationID, purpose: job.purpose.rawValue, deliveryID: job.deliveryID, domain: domain)
+        let messageID = MailMessage.messageID(
+            invitationID: job.invitationID, purpose: job.purpose.rawValue, deliveryID: job.deliveryID, domain: domain)
         let original =
             job.purpose == .survey ? nil : MailMessage.messageID(invitationID: job.invitationID, purpose: "survey", deliveryID: 0, domain: domain)
         return .message(

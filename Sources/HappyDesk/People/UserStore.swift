@@ -137,9 +137,9 @@ public struct UserStore: Sendable {
         return try await writer.read { db in
             try db.fetchOne(
                 """
-                    SELECT u.*, s.last_seen_at AS session_last_seen FROM sessions s JOIN users u ON u.id = s.user_id
-                    WHERE s.id_hash = ? AND s.expires_at > ? AND s.last_seen_at > ? AND u.revoked_at IS NULL
-                    """, hash, now, idleSince
+                SELECT u.*, s.last_seen_at AS session_last_seen FROM sessions s JOIN users u ON u.id = s.user_id
+                WHERE s.id_hash = ? AND s.expires_at > ? AND s.last_seen_at > ? AND u.revoked_at IS NULL
+                """, hash, now, idleSince
             ).map { (Self.user($0), $0["session_last_seen"] as Date?) }
         }
     }

@@ -88,7 +88,10 @@ public struct DatabaseCopy {
         }
         let (mine, theirs) = (try dashboard(source), try dashboard(target))
         guard mine.json == theirs.json else {
-            throw Failure(description: "the dashboards differ after the copy (SQLite: \(mine.headline); PostgreSQL: \(theirs.headline)); the copy is left in place for inspection")
+            throw Failure(
+                description:
+                    "the dashboards differ after the copy (SQLite: \(mine.headline); PostgreSQL: \(theirs.headline)); the copy is left in place for inspection"
+            )
         }
         return Report(rows: counts, responses: mine.responses, happiness: mine.headline, seconds: Date().timeIntervalSince(started))
     }

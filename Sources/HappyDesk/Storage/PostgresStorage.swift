@@ -62,7 +62,8 @@ public struct PostgresLocation: Sendable, Equatable {
         case .prefer: tlsSetting = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
         case .require: tlsSetting = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
         }
-        var configuration = PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: tlsSetting)
+        var configuration = PostgresConnection.Configuration(
+            host: host, port: port, username: user, password: password, database: database, tls: tlsSetting)
         configuration.options.connectTimeout = .seconds(5)
         return configuration
     }
@@ -402,7 +403,9 @@ final class PostgresSQLConnection: SQLConnection {
         func flush() {
             let text = String(current).trimmingCharacters(in: .whitespacesAndNewlines)
             // A chunk of only comments is no statement.
-            let meaningful = text.split(separator: "\n").contains { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("--") && !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+            let meaningful = text.split(separator: "\n").contains {
+                !$0.trimmingCharacters(in: .whitespaces).hasPrefix("--") && !$0.trimmingCharacters(in: .whitespaces).isEmpty
+            }
             if meaningful { result.append(text) }
             current = String.UnicodeScalarView()
         }
@@ -413,7 +416,9 @@ final class PostgresSQLConnection: SQLConnection {
                 continue
             }
             if c == "/", index + 1 < chars.count, chars[index + 1] == "*" {
-                while index < chars.count, !(chars[index] == "*" && index + 1 < chars.count && chars[index + 1] == "/") { current.append(chars[index]); index += 1 }
+                while index < chars.count, !(chars[index] == "*" && index + 1 < chars.count && chars[index + 1] == "/") {
+                    current.append(chars[index]); index += 1
+                }
                 if index < chars.count { current.append(chars[index]); current.append(chars[index + 1]); index += 2 }
                 continue
             }
@@ -427,7 +432,9 @@ final class PostgresSQLConnection: SQLConnection {
             if c == "$" {
                 // A dollar-quote tag: $$ or $name$.
                 var end = index + 1
-                while end < chars.count, chars[end] == "_" || chars[end].properties.isAlphabetic || (end > index + 1 && ("0"..."9").contains(chars[end])) { end += 1 }
+                while end < chars.count,
+                    chars[end] == "_" || chars[end].properties.isAlphabetic || (end > index + 1 && ("0"..."9").contains(chars[end]))
+                { end += 1 }
                 if end < chars.count, chars[end] == "$" {
                     let tag = Array(chars[index...end])
                     current.append(contentsOf: tag)
@@ -500,7 +507,9 @@ struct PostgresMigrator {
     }
 
     func applied(_ connection: PostgresSQLConnection) throws -> Set<String> {
-        let exists = try connection.scalar(Int64.self, "SELECT count(*) FROM pg_tables WHERE tablename = 'happydesk_migrations' AND schemaname = current_schema()") ?? 0
+        let exists =
+            try connection.scalar(
+                Int64.self, "SELECT count(*) FROM pg_tables WHERE tablename = 'happydesk_migrations' AND schemaname = current_schema()") ?? 0
         guard exists > 0 else { return [] }
         return Set(try connection.column(String.self, "SELECT name FROM happydesk_migrations"))
     }

@@ -135,4 +135,3 @@ public protocol AppStorage: AnyObject, Sendable {
     /// Closes connections; later calls fail.
     func close() async
 }
-

@@ -179,7 +179,9 @@ public enum SQLDate {
         var second = 0
         var millisecond = 0
         if bytes.count > 10 {
-            guard bytes[10] == 32 || bytes[10] == 84, let h = number(11, 2), bytes.count > 13, bytes[13] == 58, let m = number(14, 2) else { return nil }
+            guard bytes[10] == 32 || bytes[10] == 84, let h = number(11, 2), bytes.count > 13, bytes[13] == 58, let m = number(14, 2) else {
+                return nil
+            }
             hour = h
             minute = m
             var index = 16

@@ -67,11 +67,11 @@ public struct AnalystSummary: Encodable, Sendable {
             func period(_ from: Date, _ to: Date) throws -> Period {
                 let row = try db.fetchOne(
                     """
-                        SELECT count(*) AS n, coalesce(sum(CASE WHEN r.score >= 9 THEN 1 ELSE 0 END), 0) AS promoters,
-                               coalesce(sum(CASE WHEN r.score <= 6 THEN 1 ELSE 0 END), 0) AS detractors
-                        FROM responses r JOIN invitations i ON i.id = r.invitation_id
-                        WHERE r.first_answered_at >= ? AND r.first_answered_at < ? AND \(visible.sql)
-                        """, [from.sqlValue, to.sqlValue] + visible.arguments
+                    SELECT count(*) AS n, coalesce(sum(CASE WHEN r.score >= 9 THEN 1 ELSE 0 END), 0) AS promoters,
+                           coalesce(sum(CASE WHEN r.score <= 6 THEN 1 ELSE 0 END), 0) AS detractors
+                    FROM responses r JOIN invitations i ON i.id = r.invitation_id
+                    WHERE r.first_answered_at >= ? AND r.first_answered_at < ? AND \(visible.sql)
+                    """, [from.sqlValue, to.sqlValue] + visible.arguments
                 )
                 let n: Int = row?["n"] ?? 0
                 let promoters: Int = row?["promoters"] ?? 0
@@ -81,11 +81,11 @@ public struct AnalystSummary: Encodable, Sendable {
             }
             let factorRows = try db.fetchAll(
                 """
-                    SELECT i.survey, f.factor_id, count(*) AS n FROM response_factors f
-                    JOIN responses r ON r.id = f.response_id JOIN invitations i ON i.id = r.invitation_id
-                    WHERE r.score >= 9 AND r.first_answered_at >= ? AND \(visible.sql)
-                    GROUP BY i.survey, f.factor_id
-                    """, [before.sqlValue] + visible.arguments
+                SELECT i.survey, f.factor_id, count(*) AS n FROM response_factors f
+                JOIN responses r ON r.id = f.response_id JOIN invitations i ON i.id = r.invitation_id
+                WHERE r.score >= 9 AND r.first_answered_at >= ? AND \(visible.sql)
+                GROUP BY i.survey, f.factor_id
+                """, [before.sqlValue] + visible.arguments
             )
             var counts: [String: (String, Int)] = [:]
             for row in factorRows {
@@ -99,10 +99,10 @@ public struct AnalystSummary: Encodable, Sendable {
             let listArguments = visible.arguments
             let kudos = try db.fetchAll(
                 """
-                    SELECT k.response_id, c.ticket_id, i.survey, k.from_name, k.text, k.created_at FROM kudos k
-                    JOIN responses r ON r.id = k.response_id JOIN invitations i ON i.id = r.invitation_id JOIN closures c ON c.id = i.closure_id
-                    WHERE \(visible.sql) ORDER BY k.id DESC LIMIT 20
-                    """, listArguments
+                SELECT k.response_id, c.ticket_id, i.survey, k.from_name, k.text, k.created_at FROM kudos k
+                JOIN responses r ON r.id = k.response_id JOIN invitations i ON i.id = r.invitation_id JOIN closures c ON c.id = i.closure_id
+                WHERE \(visible.sql) ORDER BY k.id DESC LIMIT 20
+                """, listArguments
             ).map {
                 Kudos(
                     response_id: $0["response_id"], ticket_id: anonymity.ticketID($0["ticket_id"], surveyID: $0["survey"]),
@@ -112,11 +112,11 @@ public struct AnalystSummary: Encodable, Sendable {
             }
             let thanks = try db.fetchAll(
                 """
-                    SELECT r.id, c.ticket_id, i.survey, r.score, r.comment, r.last_changed_at FROM responses r
-                    JOIN invitations i ON i.id = r.invitation_id JOIN closures c ON c.id = i.closure_id
-                    WHERE r.score >= 9 AND r.comment IS NOT NULL AND r.comment <> '' AND \(visible.sql)
-                    ORDER BY r.last_changed_at DESC LIMIT 20
-                    """, listArguments
+                SELECT r.id, c.ticket_id, i.survey, r.score, r.comment, r.last_changed_at FROM responses r
+                JOIN invitations i ON i.id = r.invitation_id JOIN closures c ON c.id = i.closure_id
+                WHERE r.score >= 9 AND r.comment IS NOT NULL AND r.comment <> '' AND \(visible.sql)
+                ORDER BY r.last_changed_at DESC LIMIT 20
+                """, listArguments
             ).map {
                 Thanks(
                     response_id: $0["id"], ticket_id: anonymity.ticketID($0["ticket_id"], surveyID: $0["survey"]), score: $0["score"],

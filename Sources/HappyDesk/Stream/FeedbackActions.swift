@@ -104,7 +104,8 @@ public struct FeedbackActions: Sendable {
     ) throws -> StoredEvent {
         let body = MessageEvent(
             message_id: messageID, response_id: access.responseID, invitation_id: access.invitationID, ticket_id: access.ticketID,
-            author: author.rawValue, author_name: authorName, text: text, assignee_id: access.assigneeID, assignee_email: access.assigneeEmail, created_at: now
+            author: author.rawValue, author_name: authorName, text: text, assignee_id: access.assigneeID, assignee_email: access.assigneeEmail,
+            created_at: now
         )
         return try EventLog.append(
             db, type: StreamEventType.messageCreated, responseID: access.responseID, invitationID: access.invitationID,

@@ -19,7 +19,8 @@ public enum FeedbackStore {
     }
 
     static func messages(_ db: any SQLConnection, responseID: Int64) throws -> [ThreadMessage] {
-        try db.fetchAll("SELECT id, author_kind, author_name, text, created_at FROM messages WHERE response_id = ? ORDER BY id", responseID).map { row in
+        try db.fetchAll("SELECT id, author_kind, author_name, text, created_at FROM messages WHERE response_id = ? ORDER BY id", responseID).map {
+            row in
             ThreadMessage(id: row[0], author: row[1], author_name: row[2], text: row[3], created_at: row[4])
         }
     }

@@ -28,10 +28,10 @@ struct ResponseAccess: Sendable {
     static func load(_ db: any SQLConnection, responseID: Int64) throws -> ResponseAccess? {
         try db.fetchOne(
             """
-                SELECT r.id, r.invitation_id, r.score, c.ticket_id, i.survey, i.assignee_id, i.assignee_name, i.assignee_email, i.requester_name
-                FROM responses r JOIN invitations i ON i.id = r.invitation_id JOIN closures c ON c.id = i.closure_id
-                WHERE r.id = ?
-                """, responseID
+            SELECT r.id, r.invitation_id, r.score, c.ticket_id, i.survey, i.assignee_id, i.assignee_name, i.assignee_email, i.requester_name
+            FROM responses r JOIN invitations i ON i.id = r.invitation_id JOIN closures c ON c.id = i.closure_id
+            WHERE r.id = ?
+            """, responseID
         ).map { row in
             ResponseAccess(
                 responseID: row["id"], invitationID: row["invitation_id"], ticketID: row["ticket_id"], surveyID: row["survey"],

@@ -1,5 +1,4 @@
 import Foundation
-
 import HummingbirdWebSocket
 import Logging
 

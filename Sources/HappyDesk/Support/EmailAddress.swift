@@ -86,7 +86,8 @@ public enum EmailAddress {
                 }
                 for scalar in lowered.unicodeScalars where !scalar.isASCII {
                     switch scalar.properties.generalCategory {
-                    case .lowercaseLetter, .modifierLetter, .otherLetter, .decimalNumber, .nonspacingMark, .spacingMark, .titlecaseLetter, .uppercaseLetter:
+                    case .lowercaseLetter, .modifierLetter, .otherLetter, .decimalNumber, .nonspacingMark, .spacingMark, .titlecaseLetter,
+                        .uppercaseLetter:
                         continue
                     default:
                         throw .malformed("has U+\(String(scalar.value, radix: 16, uppercase: true)) in its domain, which is not a letter or digit")
@@ -96,7 +97,9 @@ public enum EmailAddress {
                 converted = "xn--" + encoded
             }
             let ldh = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-".unicodeScalars)
-            guard converted.unicodeScalars.allSatisfy(ldh.contains) else { throw .malformed("has a character in its domain that a domain cannot hold") }
+            guard converted.unicodeScalars.allSatisfy(ldh.contains) else {
+                throw .malformed("has a character in its domain that a domain cannot hold")
+            }
             guard converted.utf8.count <= 63, !converted.hasPrefix("-"), !converted.hasSuffix("-") else {
                 throw .malformed("has a domain label that is too long or starts or ends with '-'")
             }

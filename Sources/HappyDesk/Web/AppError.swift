@@ -88,7 +88,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as StorageUnavailable {
             // The database is unreachable (PostgreSQL restarting, a network cut): the client may retry; the pool
             // reconnects on the next request. The reason names the host, never the password.
-            context.logger.warning("database unavailable", metadata: ["reason": "\(error.description)", "path": "\(Redaction.path(request.uri.path))"])
+            context.logger.warning(
+                "database unavailable", metadata: ["reason": "\(error.description)", "path": "\(Redaction.path(request.uri.path))"])
             var unavailable = AppError(.serviceUnavailable, code: "database_unavailable", "the database is unavailable; retry in a few seconds")
             unavailable.headers[.retryAfter] = "2"
             throw unavailable
