@@ -25,9 +25,10 @@ test:
 	scripts/with-postgres.sh sh -c '$(SWIFT) test --skip-build && HAPPYDESK_TEST_BACKEND=postgres $(SWIFT) test --skip-build $(PG_SKIP)'
 	FUZZ_EXAMPLES=100 FUZZ_RAW=2000 scripts/fuzz/run.sh
 
-# Suites that touch no storage run once, in the SQLite pass; so do the demo-generator end-to-end suites (minutes on
+# Suites that touch no storage run once, in the SQLite pass (as do the PostgreSQL-only suites, which need no
+# second pass); so do the demo-generator end-to-end suites (minutes on
 # PostgreSQL in a debug build; the dashboard's figures on PostgreSQL are checked by DashboardMetricsTests and CopyTests).
-PG_SKIP := --skip ParserFuzzTests --skip CurlTests --skip SurveyFileTests --skip DeliveryMessageTests --skip CopyTests --skip DashboardEndToEndTests
+PG_SKIP := --skip ParserFuzzTests --skip CurlTests --skip SurveyFileTests --skip DeliveryMessageTests --skip CopyTests --skip DashboardEndToEndTests --skip MultiInstanceTests --skip PostgresOutageTests
 
 # make fuzz: a real server on a real socket; schemathesis over docs/openapi.yaml plus the raw fuzzer.
 fuzz:

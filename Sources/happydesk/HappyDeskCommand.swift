@@ -9,7 +9,8 @@ struct HappyDeskCommand: AsyncParsableCommand {
         commandName: "happydesk",
         abstract: "Post-closure surveys and happiness reporting for IT service desks.",
         discussion: """
-            Closures come in over HTTP, requesters answer a 0–10 survey by link, responses land in SQLite.
+            Closures come in over HTTP, requesters answer a 0–10 survey by link, responses land in SQLite
+            (or PostgreSQL, with --database-url, for several instances).
             Every option also reads a HAPPYDESK_* environment variable; a flag wins over the variable.
 
             Start with:  happydesk serve        (migrates, then serves on http://127.0.0.1:8080)

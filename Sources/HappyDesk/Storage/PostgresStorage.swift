@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -109,9 +110,11 @@ public final class PostgresStorage: AppStorage {
     private let configuration: PostgresConnection.Configuration
     private let threads: NIOThreadPool
     private let slots: DispatchSemaphore
-    private let idle = Mutex<[PostgresConnection]>([])
-    private let closed = Atomic<Bool>(false)
-    private let nextID = Atomic<Int>(1)
+    // Lock boxes rather than `Mutex`/`Atomic`: a non-copyable stored property in a class whose init throws
+    // crashes the Swift 6.3 optimiser (release builds).
+    private let idle = NIOLockedValueBox<[PostgresConnection]>([])
+    private let closedFlag = NIOLockedValueBox(false)
+    private let ids = NIOLockedValueBox(1)
     let logger: Logger
 
     public var dialect: SQLDialect { .postgres }
@@ -120,26 +123,36 @@ public final class PostgresStorage: AppStorage {
     /// Connects once (so a wrong URL fails at start-up with one line) and keeps that connection in the pool.
     public init(url: String, poolSize: Int = 8, logger: Logger = Logger(label: "happydesk.postgres")) throws {
         let location = try PostgresLocation(url: url)
+        let configuration = try location.configuration()
         self.location = location
-        self.configuration = try location.configuration()
+        self.configuration = configuration
         self.logger = logger
         let size = max(2, poolSize)
         self.slots = DispatchSemaphore(value: size)
         self.threads = NIOThreadPool(numberOfThreads: size)
         threads.start()
         let first = try connect()
-        idle.withLock { $0.append(first) }
+        idle.withLockedValue { $0.append(first) }
     }
 
     deinit {
-        let connections = idle.withLock { $0 }
+        let connections = idle.withLockedValue { $0 }
         // Each connection is kept alive until its close completes (postgres-nio asserts it is closed first).
         for connection in connections { connection.close().whenComplete { _ in withExtendedLifetime(connection) {} } }
         threads.shutdownGracefully { _ in }
     }
 
+    private var isClosed: Bool { closedFlag.withLockedValue { $0 } }
+
+    private func nextConnectionID() -> Int {
+        ids.withLockedValue { id in
+            defer { id += 1 }
+            return id
+        }
+    }
+
     private func connect() throws -> PostgresConnection {
-        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let id = nextConnectionID()
         var quiet = logger
         quiet.logLevel = .critical
         do {
@@ -153,16 +166,16 @@ public final class PostgresStorage: AppStorage {
 
     /// Runs `body` with a pooled connection; a connection that failed underneath is dropped, not returned.
     func withConnection<T>(_ body: (PostgresSQLConnection) throws -> T) throws -> T {
-        guard !closed.load(ordering: .relaxed) else { throw StorageUnavailable("the database is closed") }
+        guard !isClosed else { throw StorageUnavailable("the database is closed") }
         slots.wait()
         defer { slots.signal() }
-        var connection = idle.withLock { $0.popLast() }
+        var connection = idle.withLockedValue { $0.popLast() }
         if let existing = connection, existing.isClosed { connection = nil }
         let live = try connection ?? connect()
         let wrapper = PostgresSQLConnection(connection: live, storage: self)
         defer {
             if !wrapper.broken && !live.isClosed {
-                idle.withLock { $0.append(live) }
+                idle.withLockedValue { $0.append(live) }
             } else {
                 live.close().whenComplete { _ in withExtendedLifetime(live) {} }
             }
@@ -199,8 +212,8 @@ public final class PostgresStorage: AppStorage {
     }
 
     public func close() async {
-        closed.store(true, ordering: .relaxed)
-        let connections = idle.withLock { all -> [PostgresConnection] in
+        closedFlag.withLockedValue { $0 = true }
+        let connections = idle.withLockedValue { all -> [PostgresConnection] in
             defer { all.removeAll() }
             return all
         }
@@ -211,8 +224,8 @@ public final class PostgresStorage: AppStorage {
     /// lost connection (calling `reconnected`, so the caller can catch up on what it missed).
     public func listen(channel: String, reconnected: @escaping @Sendable () async -> Void, handle: @escaping @Sendable (String) async -> Void) async {
         var first = true
-        while !Task.isCancelled && !closed.load(ordering: .relaxed) {
-            let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        while !Task.isCancelled && !isClosed {
+            let id = nextConnectionID()
             var quiet = logger
             quiet.logLevel = .critical
             do {
