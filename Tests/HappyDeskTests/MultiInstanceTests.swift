@@ -293,3 +293,60 @@ final class PostgresOutageTests: XCTestCase {
         await admin.close()
     }
 }
+
+/// Roll-ups stay exact while answers change during folds (PostgreSQL runs writers concurrently; a fold locks
+/// the marks it takes, so an answer amended meanwhile is marked again and folded next time).
+final class ConcurrentFoldTests: XCTestCase {
+    func testAmendmentsDuringFoldsEndInExactRollups() async throws {
+        let url = try TestPostgres.requireURL()
+        let dir = try makeTemporaryDirectory()
+        var settings = makeSettings(directory: dir)
+        settings.databaseURL = url
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let server = try HappyDeskServer.open(settings: settings, logger: logger)
+        var tokens: [String] = []
+        for n in 0..<40 {
+            var closure = Closure(
+                ticketID: "INC-FOLD-\(n)", source: "servicenow", kind: .incident, requester: .init(email: "r\(n)@example.com"),
+                assignee: .init(id: "a\(n % 3)", name: "Sam"), group: "Desk", service: n.isMultiple(of: 2) ? "VPN" : "Email")
+            try closure.validate()
+            let result = try await server.intake.ingest(closure)
+            tokens.append(String(try XCTUnwrap(result.surveyURL).split(separator: "/").last ?? ""))
+        }
+        let storage = server.database
+        let answers = server.answers
+        let all = tokens
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for round in 0..<400 {
+                    let token = all[round % all.count]
+                    let factors = round % 11 <= 6 && round.isMultiple(of: 3) ? ["slow"] : []
+                    _ = try await answers.submit(token: token, answer: SurveyAnswer(score: round % 11, factors: factors))
+                }
+            }
+            group.addTask {
+                for _ in 0..<60 {
+                    _ = try await storage.write { db in try Rollups.fold(db, limit: 7) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        try Rollups.foldAll(storage)
+        try storage.readSync { db in
+            let stored = try db.fetchAll(
+                """
+                SELECT dim, value, day, kind, responses, positive, negative, lost_answered, lost_minutes FROM dashboard_daily
+                WHERE responses <> 0 OR lost_answered <> 0 ORDER BY 1, 2, 3, 4
+                """)
+            let recount = try db.fetchAll(
+                """
+                SELECT dim, value, day, kind, count(*), sum(CASE WHEN score >= 9 THEN 1 ELSE 0 END), sum(CASE WHEN score <= 6 THEN 1 ELSE 0 END),
+                       count(lost_minutes), COALESCE(sum(lost_minutes), 0)
+                FROM dashboard_response_dims WHERE value IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+                """)
+            XCTAssertFalse(stored.isEmpty)
+            XCTAssertEqual(stored.map(\.values), recount.map(\.values))
+        }
+    }
+}

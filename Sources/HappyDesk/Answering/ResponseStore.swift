@@ -42,20 +42,20 @@ public enum ResponseStore {
 
     /// An amended answer: one revision more; the factors are replaced only when they changed.
     static func update(_ db: any SQLConnection, responseID: Int64, answer: ValidAnswer, factorsChanged: Bool, now: Date) throws {
-        try db.execute(
+        try db.executeDeferred(
             """
             UPDATE responses SET score = ?, lost_bucket = ?, lost_minutes = ?, comment = ?, revision = revision + 1, last_changed_at = ?
             WHERE id = ?
             """, answer.score, answer.lostTime?.id, answer.lostTime?.minutes, answer.comment, now, responseID)
         if factorsChanged {
-            try db.execute("DELETE FROM response_factors WHERE response_id = ?", responseID)
+            try db.executeDeferred("DELETE FROM response_factors WHERE response_id = ?", responseID)
             try insertFactors(db, responseID: responseID, answer.factors.map(\.id))
         }
     }
 
     static func insertFactors(_ db: any SQLConnection, responseID: Int64, _ factorIDs: [String]) throws {
         for factor in factorIDs {
-            try db.execute("INSERT INTO response_factors (response_id, factor_id) VALUES (?, ?)", responseID, factor)
+            try db.executeDeferred("INSERT INTO response_factors (response_id, factor_id) VALUES (?, ?)", responseID, factor)
         }
     }
 }

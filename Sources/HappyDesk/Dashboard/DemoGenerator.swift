@@ -150,7 +150,7 @@ public struct DemoGenerator: Sendable {
                         factorIDs: factorIDs, at: Date(timeIntervalSince1970: answeredAt))
                 }
                 // Fold as we go, in the same transaction: the demo leaves no backlog for the first report.
-                try Rollups.fold(db, limit: Int.max)
+                while try Rollups.fold(db) > 0 {}
             }
             written += count
             answered += batchAnswered

@@ -8,42 +8,34 @@ import Foundation
 /// (`RollupService`); `DashboardStore.refresh` folds before every report, so reports stay exact.
 public enum Rollups {
     /// Folds up to `limit` marked responses inside the caller's write transaction; returns how many.
-    @discardableResult
     ///
     /// On PostgreSQL, instances sharing the database fold one at a time: the fold takes a transaction-scoped
     /// advisory lock and, when another instance holds it, returns 0 (that instance is folding the same rows).
+    @discardableResult
     public static func fold(_ db: any SQLConnection, limit: Int = 5000) throws -> Int {
+        let limit = min(limit, 5000)  // the ids go into one IN list
         if db.dialect == .postgres {
             guard try db.scalar(Bool.self, "SELECT pg_try_advisory_xact_lock(?)", advisoryLock) == true else { return 0 }
         }
-        let ids = try db.column(Int64.self, "SELECT response_id FROM rollup_dirty ORDER BY response_id LIMIT ?", limit)
-        guard let first = ids.first, let last = ids.last else { return 0 }
+        // On PostgreSQL the marks are locked: a submission that marks one of these responses again waits for this
+        // fold to commit and then marks it anew, so no change is folded from a stale read and then unmarked.
+        // Every statement below works on exactly these ids (responses committed meanwhile wait for the next fold).
+        let ids = try db.column(
+            Int64.self, "SELECT response_id FROM rollup_dirty ORDER BY response_id LIMIT ?" + (db.dialect == .postgres ? " FOR UPDATE" : ""), limit)
+        guard !ids.isEmpty else { return 0 }
+        let set = "(" + sqlPlaceholders(ids.count) + ")"
+        let idValues = ids.map(\.sqlValue)
         var deltas = Deltas()
-        for row in try db.fetchAll(
-            """
-            SELECT c.* FROM rollup_dirty d JOIN rollup_counted c ON c.response_id = d.response_id
-            WHERE d.response_id BETWEEN ? AND ?
-            """, first, last)
-        {
+        for row in try db.fetchAll("SELECT c.* FROM rollup_counted c WHERE c.response_id IN \(set)", idValues) {
             deltas.add(Contribution(row), sign: -1)
         }
-        for row in try db.fetchAll(
-            """
-            SELECT s.* FROM rollup_dirty d JOIN rollup_response_state s ON s.response_id = d.response_id
-            WHERE d.response_id BETWEEN ? AND ?
-            """, first, last)
-        {
+        for row in try db.fetchAll("SELECT s.* FROM rollup_response_state s WHERE s.response_id IN \(set)", idValues) {
             deltas.add(Contribution(row), sign: 1)
         }
         try deltas.apply(db)
-        try db.execute(
-            "DELETE FROM rollup_counted WHERE response_id IN (SELECT response_id FROM rollup_dirty WHERE response_id BETWEEN ? AND ?)", first, last)
-        try db.execute(
-            """
-            INSERT INTO rollup_counted SELECT s.* FROM rollup_dirty d JOIN rollup_response_state s ON s.response_id = d.response_id
-            WHERE d.response_id BETWEEN ? AND ?
-            """, first, last)
-        try db.execute("DELETE FROM rollup_dirty WHERE response_id BETWEEN ? AND ?", first, last)
+        try db.executeDeferred("DELETE FROM rollup_counted WHERE response_id IN \(set)", idValues)
+        try db.executeDeferred("INSERT INTO rollup_counted SELECT s.* FROM rollup_response_state s WHERE s.response_id IN \(set)", idValues)
+        try db.execute("DELETE FROM rollup_dirty WHERE response_id IN \(set)", idValues)
         return ids.count
     }
 
@@ -159,7 +151,7 @@ public enum Rollups {
                     lost_minutes = dashboard_daily.lost_minutes + excluded.lost_minutes
                 """
             for (key, delta) in daily where !delta.isZero {
-                try db.execute(
+                try db.executeDeferred(
                     upsertDaily, key.dim, key.value, key.day, key.kind, delta.responses, delta.positive, delta.negative, delta.lostAnswered,
                     delta.lostMinutes)
             }
@@ -168,7 +160,7 @@ public enum Rollups {
                 ON CONFLICT (dim, day, kind, value, band, factor_id) DO UPDATE SET picks = dashboard_factor_daily.picks + excluded.picks
                 """
             for (key, picks) in factors where picks != 0 {
-                try db.execute(upsertFactor, key.daily.dim, key.daily.value, key.daily.day, key.daily.kind, key.band, key.factor, picks)
+                try db.executeDeferred(upsertFactor, key.daily.dim, key.daily.value, key.daily.day, key.daily.kind, key.band, key.factor, picks)
             }
         }
     }

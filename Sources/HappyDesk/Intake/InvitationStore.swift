@@ -103,7 +103,7 @@ public enum InvitationStore {
     }
 
     static func markAnswered(_ db: any SQLConnection, id: Int64) throws {
-        try db.execute("UPDATE invitations SET status = 'answered' WHERE id = ?", id)
+        try db.executeDeferred("UPDATE invitations SET status = 'answered' WHERE id = ?", id)
     }
 
     /// Marks invitations past their expiry as `expired`; returns how many.

@@ -65,7 +65,7 @@ public struct DatabaseCopy {
                     while start < rows.count {
                         let chunk = rows[start..<min(rows.count, start + perStatement)]
                         let values = Array(repeating: "(" + sqlPlaceholders(width) + ")", count: chunk.count).joined(separator: ", ")
-                        try pg.execute("INSERT INTO \(table.name) (\(columns)) VALUES \(values)", chunk.flatMap(\.values))
+                        try pg.executeDeferred("INSERT INTO \(table.name) (\(columns)) VALUES \(values)", chunk.flatMap(\.values))
                         start += chunk.count
                         count += chunk.count
                         copied += chunk.count

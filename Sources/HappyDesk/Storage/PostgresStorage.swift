@@ -192,7 +192,11 @@ public final class PostgresStorage: AppStorage {
     }
 
     public func readSync<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
-        try withConnection { connection in try body(connection) }
+        try withConnection { connection in
+            let result = try body(connection)
+            try connection.flush()
+            return result
+        }
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
@@ -259,6 +263,12 @@ final class PostgresSQLConnection: SQLConnection {
     private(set) var broken = false
     private var changes = 0
     private var savepoints = 0
+    /// Channels to notify just before COMMIT (delivered by PostgreSQL at commit, once per transaction).
+    private var notifyOnCommit: Set<String> = []
+
+    func notify(_ channel: String) {
+        notifyOnCommit.insert(channel)
+    }
 
     init(connection: PostgresConnection, storage: PostgresStorage) {
         self.connection = connection
@@ -304,7 +314,10 @@ final class PostgresSQLConnection: SQLConnection {
         return result
     }
 
-    private func run(_ sql: String, _ arguments: [SQLValue]) throws -> PostgresQueryResult {
+    /// Statements sent but not yet waited for (`executeDeferred`), oldest first, with their SQL for errors.
+    private var pending: [(EventLoopFuture<PostgresQueryResult>, String)] = []
+
+    private func start(_ sql: String, _ arguments: [SQLValue]) -> EventLoopFuture<PostgresQueryResult> {
         var bindings = PostgresBindings(capacity: arguments.count)
         for argument in arguments {
             switch argument {
@@ -315,13 +328,18 @@ final class PostgresSQLConnection: SQLConnection {
             case .blob(let value): bindings.append(ByteBuffer(bytes: value))
             }
         }
+        return connection.query(PostgresQuery(unsafeSQL: Self.translate(sql), binds: bindings), logger: storage.logger)
+    }
+
+    private func finish(_ future: EventLoopFuture<PostgresQueryResult>, _ sql: String) throws -> PostgresQueryResult {
         do {
-            return try connection.query(PostgresQuery(unsafeSQL: Self.translate(sql), binds: bindings), logger: storage.logger).wait()
+            return try future.wait()
         } catch let error as PSQLError {
             // Any failure spoils the surrounding transaction on PostgreSQL, so the batcher must undo it.
             changes += 1
             if error.code == .server, let state = error.serverInfo?[.sqlState] {
-                if state == "23505" || state == "23503" || state == "23514" || state == "23502" {
+                // A duplicate key, or a deadlock or serialisation failure between instances: worth one more try.
+                if ["23505", "23503", "23514", "23502", "40P01", "40001"].contains(state) {
                     throw StorageConstraintViolation(error.serverInfo?[.message] ?? "constraint \(state)")
                 }
                 if state.hasPrefix("08") || state.hasPrefix("57P") || state == "53300" {
@@ -337,6 +355,36 @@ final class PostgresSQLConnection: SQLConnection {
             broken = true
             throw StorageUnavailable(storage.location.explain(error))
         }
+    }
+
+    /// Waits for every deferred statement; the first failure is thrown (later ones were refused as a result).
+    func flush() throws {
+        guard !pending.isEmpty else { return }
+        let waiting = pending
+        pending = []
+        var failure: (any Error)?
+        for (future, sql) in waiting {
+            do {
+                _ = try finish(future, sql)
+            } catch {
+                if failure == nil { failure = error }
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Sends a statement without waiting: PostgreSQL runs a connection's statements in order, so the next
+    /// statement waited for (or `flush`) also waits for this one. Saves a round trip per statement whose result
+    /// nobody reads (factor rows, status marks, roll-up upserts).
+    func executeDeferred(_ sql: String, _ arguments: [SQLValue]) throws {
+        changes += 1
+        pending.append((start(sql, arguments), sql))
+    }
+
+    private func run(_ sql: String, _ arguments: [SQLValue]) throws -> PostgresQueryResult {
+        let future = start(sql, arguments)
+        try flush()
+        return try finish(future, sql)
     }
 
     func execute(_ sql: String, _ arguments: [SQLValue]) throws -> Int {
@@ -374,12 +422,15 @@ final class PostgresSQLConnection: SQLConnection {
         savepoints += 1
         let name = "happydesk_sp\(savepoints)"
         defer { savepoints -= 1 }
-        _ = try run("SAVEPOINT \(name)", [])
+        try executeDeferred("SAVEPOINT \(name)", [])
+        changes -= 1
         do {
             let result = try body()
+            try flush()
             _ = try run("RELEASE SAVEPOINT \(name)", [])
             return result
         } catch {
+            _ = try? flush()
             if !broken { _ = try run("ROLLBACK TO SAVEPOINT \(name)", []) }
             throw error
         }
@@ -387,15 +438,21 @@ final class PostgresSQLConnection: SQLConnection {
 
     /// Runs `body` between BEGIN and COMMIT (ROLLBACK when it throws).
     func transaction<T>(_ body: () throws -> T) throws -> T {
-        _ = try run("BEGIN", [])
+        try executeDeferred("BEGIN", [])
+        changes -= 1
         let result: T
         do {
             result = try body()
         } catch {
+            _ = try? flush()
             if !broken {
                 do { _ = try run("ROLLBACK", []) } catch { broken = true }
             }
             throw error
+        }
+        if notifyOnCommit.isEmpty == false {
+            for channel in notifyOnCommit.sorted() { try executeDeferred("SELECT pg_notify('\(channel)', '')", []) }
+            notifyOnCommit = []
         }
         _ = try run("COMMIT", [])
         return result

@@ -51,12 +51,23 @@ public protocol SQLConnection: AnyObject {
     var changeCount: Int { get }
     /// Runs `body` in a savepoint: rolled back to it when `body` throws, and the error rethrown.
     func savepoint<T>(_ body: () throws -> T) throws -> T
+    /// Runs a statement whose result nobody reads; on PostgreSQL it is sent without waiting (pipelined), and
+    /// any failure surfaces at the next statement or `flush()`. SQLite runs it at once.
+    func executeDeferred(_ sql: String, _ arguments: [SQLValue]) throws
+    /// Waits for deferred statements; the write batcher calls it at the end of every job.
+    func flush() throws
+    /// Asks for `NOTIFY channel` when the transaction commits (PostgreSQL; nothing on SQLite).
+    func notify(_ channel: String)
 }
 
 extension SQLConnection {
     @discardableResult
     public func execute(_ sql: String, _ arguments: any SQLBindable...) throws -> Int {
         try execute(sql, arguments.map(\.sqlValue))
+    }
+
+    public func executeDeferred(_ sql: String, _ arguments: any SQLBindable...) throws {
+        try executeDeferred(sql, arguments.map(\.sqlValue))
     }
 
     public func fetchAll(_ sql: String, _ arguments: any SQLBindable...) throws -> [SQLRow] {

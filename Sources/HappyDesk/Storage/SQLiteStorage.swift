@@ -110,6 +110,14 @@ final class SQLiteConnection: SQLConnection {
         return rows
     }
 
+    func executeDeferred(_ sql: String, _ arguments: [SQLValue]) throws {
+        try statement(sql, arguments).execute()
+    }
+
+    func flush() throws {}
+
+    func notify(_ channel: String) {}
+
     func insert(_ sql: String, _ arguments: [SQLValue]) throws -> Int64 {
         try statement(sql, arguments).execute()
         return db.lastInsertedRowID

@@ -39,11 +39,9 @@ public enum EventLog {
         let id = try db.insert(
             "INSERT INTO events (type, response_id, invitation_id, assignee_id, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)",
             type, responseID, invitationID, assigneeID, json, now)
-        if db.dialect == .postgres {
-            // Delivered at commit to every instance's hub (see `PostgresEventFanOut`); the events table stays the
-            // source of truth, the notification only says "look".
-            try db.execute("SELECT pg_notify('happydesk_events', ?)", String(id))
-        }
+        // On PostgreSQL, NOTIFY at commit (once per transaction) tells every instance's hub to look
+        // (`PostgresEventFanOut`); the events table stays the source of truth.
+        db.notify("happydesk_events")
         return StoredEvent(
             id: id, type: type, responseID: responseID, invitationID: invitationID,
             assigneeID: assigneeID, payload: json, createdAt: now, surveyID: surveyID

@@ -50,7 +50,7 @@ public enum FeedbackStore {
     }
 
     static func markAlertQueued(_ db: any SQLConnection, responseID: Int64, now: Date) throws {
-        try db.execute(
+        try db.executeDeferred(
             """
             INSERT INTO response_follow_ups (response_id, needed, alert_queued_at) VALUES (?, 0, ?)
             ON CONFLICT (response_id) DO UPDATE SET alert_queued_at = excluded.alert_queued_at
@@ -59,7 +59,7 @@ public enum FeedbackStore {
 
     /// Flags the response for follow-up ("not solved"); `reopenQueuedAt` is set when the reopen call is queued now.
     static func flag(_ db: any SQLConnection, responseID: Int64, reason: String, now: Date, reopenQueuedAt: Date?) throws {
-        try db.execute(
+        try db.executeDeferred(
             """
             INSERT INTO response_follow_ups (response_id, needed, reason, flagged_at, handled_at, handled_by, reopen_queued_at)
             VALUES (?, 1, ?, ?, NULL, NULL, ?)
