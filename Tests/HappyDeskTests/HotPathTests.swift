@@ -38,7 +38,15 @@ final class HotPathTests: XCTestCase {
         for seconds in [0.0, 86_399.999, 951_782_400.5, 1_790_000_000.123, 4_102_444_799.0] {
             let date = Date(timeIntervalSince1970: seconds)
             XCTAssertEqual(ISO8601.format(date), Date.ISO8601FormatStyle().format(date))
-            XCTAssertEqual(SQLiteDate.string(date), String.fromDatabaseValue(date.databaseValue))
+            // The one date codec writes what GRDB writes, and reads it back to the millisecond.
+            XCTAssertEqual(SQLDate.string(date), String.fromDatabaseValue(date.databaseValue))
+            let back = try XCTUnwrap(SQLDate.parse(SQLDate.string(date)))
+            XCTAssertEqual(back.timeIntervalSince1970, seconds, accuracy: 0.0005)
+        }
+        XCTAssertEqual(SQLDate.parse("2026-11-20"), SQLDate.parse("2026-11-20 00:00:00.000"))
+        XCTAssertEqual(SQLDate.parse("2026-11-20T10:00:00Z"), SQLDate.parse("2026-11-20 10:00:00.000"))
+        for bad in ["", "2026-13-01", "2026-11-20 25:00", "2026-11-20 10:00:00.", "2026-11-20x", "２０２６-11-20"] {
+            XCTAssertNil(SQLDate.parse(bad), bad)
         }
     }
 
