@@ -263,21 +263,33 @@ final class AbuseLimitTests: XCTestCase {
         let server = try makeLimitedServer { $0.writeQueueLimit = 1 }
         let token: String = try await buildApplication(server).test(.router) { client in try await client.createInvitation(ticket: "INC-Q") }
         let gate = DispatchSemaphore(value: 0)
-        defer { gate.signal() }
+        // One write per batch the batcher may run at once (one on SQLite, several on PostgreSQL) holds the
+        // database; one more waits in the queue, which is then full.
+        let holding = server.batcher.concurrentBatches
+        defer { for _ in 0..<holding { gate.signal() } }
         let started = DispatchSemaphore(value: 0)
-        // One write holds the database; one more waits in the queue, which is then full.
-        let holder = Task {
-            try await server.batcher.write { _ in
-                started.signal(); gate.wait()
+        var holders: [Task<Void, any Error>] = []
+        for _ in 0..<holding {
+            // One at a time, so each lands in a batch of its own.
+            holders.append(
+                Task {
+                    try await server.batcher.write { _ in
+                        started.signal(); gate.wait()
+                    }
+                })
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().async {
+                    started.wait(); continuation.resume()
+                }
             }
         }
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                started.wait(); continuation.resume()
-            }
-        }
+        let held = holders
         let queued = Task { try await server.batcher.write { _ in 1 } }
-        while server.batcher.pendingCount < 1 { await Task.yield() }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while server.batcher.pendingCount < 1 {
+            guard ContinuousClock.now < deadline else { return XCTFail("the write never queued") }
+            try await Task.sleep(for: .milliseconds(1))
+        }
         try await buildApplication(server).test(.live) { client in
             let refused = try await client.postForm("/s/\(token)", "score=7")
             XCTAssertEqual(refused.status, .serviceUnavailable)
@@ -287,8 +299,8 @@ final class AbuseLimitTests: XCTestCase {
             XCTAssertEqual(json.status, .serviceUnavailable)
             XCTAssertEqual(json.headers[.retryAfter], "1")
             XCTAssertEqual((json.json["error"] as? [String: Any])?["code"] as? String, "overloaded")
-            gate.signal()
-            try await holder.value
+            for _ in 0..<holding { gate.signal() }
+            for holder in held { try await holder.value }
             let queuedValue = try await queued.value
             XCTAssertEqual(queuedValue, 1)
             // Once the queue drains the same answer is accepted.
