@@ -148,19 +148,8 @@ final class DashboardMetricsTests: XCTestCase {
         XCTAssertEqual(try fixture.storage.readSync { db in try Rollups.pending(db) }, 3, "the amended and the two deleted responses wait for a fold")
         XCTAssertEqual(try Rollups.foldAll(fixture.storage), 3)
         try fixture.storage.readSync { db in
-            let stored = try SQLRow.fetchAll(
-                db,
-                sql: """
-                    SELECT dim, value, day, kind, responses, positive, negative, lost_answered, lost_minutes FROM dashboard_daily
-                    WHERE responses <> 0 OR lost_answered <> 0 ORDER BY 1, 2, 3, 4
-                    """)
-            let recount = try SQLRow.fetchAll(
-                db,
-                sql: """
-                    SELECT dim, value, day, kind, count(*), sum(CASE WHEN score >= 9 THEN 1 ELSE 0 END), sum(CASE WHEN score <= 6 THEN 1 ELSE 0 END), count(lost_minutes), COALESCE(sum(lost_minutes), 0)
-                    FROM dashboard_response_dims WHERE value IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-                    """)
-            XCTAssertEqual(stored.map { $0.values }, recount.map { $0.values })
+            let (stored, recount) = try storedAndRecountedDailyRollups(db)
+            XCTAssertEqual(stored, recount)
             let storedFactors = try SQLRow.fetchAll(
                 db, sql: "SELECT dim, value, day, kind, band, factor_id, picks FROM dashboard_factor_daily WHERE picks <> 0 ORDER BY 1, 2, 3, 4, 5, 6"
             )

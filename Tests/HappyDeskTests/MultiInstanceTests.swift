@@ -334,19 +334,9 @@ final class ConcurrentFoldTests: XCTestCase {
         }
         try Rollups.foldAll(storage)
         try storage.readSync { db in
-            let stored = try db.fetchAll(
-                """
-                SELECT dim, value, day, kind, responses, positive, negative, lost_answered, lost_minutes FROM dashboard_daily
-                WHERE responses <> 0 OR lost_answered <> 0 ORDER BY 1, 2, 3, 4
-                """)
-            let recount = try db.fetchAll(
-                """
-                SELECT dim, value, day, kind, count(*), sum(CASE WHEN score >= 9 THEN 1 ELSE 0 END), sum(CASE WHEN score <= 6 THEN 1 ELSE 0 END),
-                       count(lost_minutes), COALESCE(sum(lost_minutes), 0)
-                FROM dashboard_response_dims WHERE value IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-                """)
+            let (stored, recount) = try storedAndRecountedDailyRollups(db)
             XCTAssertFalse(stored.isEmpty)
-            XCTAssertEqual(stored.map(\.values), recount.map(\.values))
+            XCTAssertEqual(stored, recount)
         }
     }
 }

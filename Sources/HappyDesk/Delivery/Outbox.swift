@@ -53,8 +53,3 @@ public enum DeliveryPurpose: String, Sendable, SQLBindable, SQLDecodable, CaseIt
 public enum DeliveryChannel: String, Sendable, SQLBindable, SQLDecodable, CaseIterable {
     case email, webhook, file
 }
-
-/// Where a `deliveries` row is in its life.
-public enum DeliveryStatus: String, Sendable, SQLBindable, SQLDecodable, CaseIterable {
-    case pending, sending, sent, dead
-}

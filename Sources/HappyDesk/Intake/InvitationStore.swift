@@ -110,10 +110,4 @@ public enum InvitationStore {
     static func expire(_ db: any SQLConnection, now: Date) throws -> Int {
         try db.execute("UPDATE invitations SET status = 'expired' WHERE status IN ('pending', 'sent') AND expires_at <= ?", now)
     }
-
-    /// The requester an invitation was sent to and its survey's token hash: what a reply to the requester needs.
-    static func requester(_ db: any SQLConnection, invitationID: Int64) throws -> (email: String, surveyID: String)? {
-        guard let row = try db.fetchOne("SELECT requester_email, survey FROM invitations WHERE id = ?", invitationID) else { return nil }
-        return (row[0], row[1])
-    }
 }

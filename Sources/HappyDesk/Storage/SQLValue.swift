@@ -143,8 +143,6 @@ public struct SQLRow: Sendable, Equatable {
         guard let index = columns.firstIndex(of: name) else { preconditionFailure("SQLRow has no column \(name) (\(columns))") }
         return self[index]
     }
-
-    public func isNull(_ index: Int) -> Bool { values[index] == .null }
 }
 
 /// The one date codec of both backends: UTC text `yyyy-MM-dd HH:mm:ss.SSS`, which sorts as time does, so the same
