@@ -22,17 +22,24 @@ struct Dashboard: AsyncParsableCommand {
     @Option(help: "Trend period: day, week or month.") var period: String = "month"
     @Option(help: "Breakdown dimension: service, group, channel, country, assignee, kind or source.") var by: String = "service"
     @Option(help: "Only incident or request tickets.") var kind: String?
+    @Option(help: "Only this assignment group (a closure's group, ignoring case): the report a lead of it sees.") var group: String?
+    @Option(help: "Only this service (a closure's service, ignoring case): the report an owner of it sees.") var service: String?
     @Option(help: "html, json or csv.") var format: String = "html"
     @Option(name: .customLong("min-responses"), help: "Groups with fewer responses show 'too few responses'.") var minResponses: Int = 5
 
     func run() async throws {
         let format = self.format.lowercased()
         guard ["html", "json", "csv"].contains(format) else { fail("unknown format '\(self.format)': use html, json or csv") }
-        let filters: DashboardFilters
+        var filters: DashboardFilters
         do {
             filters = try DashboardFilters(from: from, to: to, period: period, by: by, kind: kind, minimum: String(minResponses))
-        } catch {
+            filters.scope = try DashboardScope.resolve(.everything, group: group, service: service)
+        } catch let error as DashboardInputError {
             fail(error.description)
+        } catch let error as AppError {
+            fail(error.message)
+        } catch {
+            fail("\(error)")
         }
         let settings = storage.settings()
         let bar = ProgressBar(title: "dashboard")

@@ -1,4 +1,6 @@
 import Foundation
+import Hummingbird
+import HummingbirdTesting
 import XCTest
 
 @testable import HappyDesk
@@ -122,5 +124,36 @@ final class DashboardEndToEndTests: XCTestCase {
         let two = try XCTUnwrap(report.reassignments.first { $0.value == "2" }?.figures.happiness)
         XCTAssertGreaterThan(zero, two + 8, "reassignments lower happiness")
         XCTAssertTrue((0.3...0.5).contains(report.overall.responseRate ?? 0), "rate \(report.overall.responseRate ?? 0)")
+    }
+
+    /// A lead's dashboard as the server serves it (bearer token, real socket), opened in headless Chromium: only
+    /// the lead's group, no console errors, no requests. `HAPPYDESK_LEAD_SCREENSHOT` names where to keep the
+    /// screenshot (the README's `docs/screenshots/lead-dashboard.png`).
+    func testALeadsDashboardInHeadlessChromium() async throws {
+        try requirePeer(which("chromium") != nil && which("chromedriver") != nil, "chromium or chromedriver is not installed")
+        try requirePeer((try? run("/usr/bin/env", ["python3", "-c", "import selenium"]).status) == 0, "python selenium is not installed")
+        let directory = try makeTemporaryDirectory()
+        let server = try makeServer(directory: directory)
+        var generator = DemoGenerator(responses: 2_000, days: 150)
+        generator.endDate = try XCTUnwrap(DashboardDay.date("2026-11-20")).addingTimeInterval(18 * 3600)
+        try generator.run(writer: server.database, catalog: server.catalog)
+        let (_, lead) = try await server.users.add(name: "Lee Lead", email: "lee@example.com", role: .lead, groups: ["Network"])
+        let page = directory.appendingPathComponent("lead.html")
+        try await buildApplication(server).test(.live) { client in
+            let response = try await client.get("/dashboard?by=assignee", token: lead)
+            XCTAssertEqual(response.status, .ok)
+            XCTAssertTrue(response.text.contains("groups: Network"))
+            for other in DemoGenerator.groups where other != "Network" { XCTAssertFalse(response.text.contains(">\(other)<"), other) }
+            try Data(response.text.utf8).write(to: page)
+        }
+        let screenshot =
+            ProcessInfo.processInfo.environment["HAPPYDESK_LEAD_SCREENSHOT"] ?? directory.appendingPathComponent("lead-dashboard.png").path
+        let script = repositoryRoot.appendingPathComponent("Tests/Browser/dashboard_check.py").path
+        let result = try run("/usr/bin/env", ["python3", script, page.path, screenshot, "1280", "2600"])
+        let json = (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [String: Any] ?? [:]
+        XCTAssertEqual(result.status, 0, "stdout: \(result.stdout) stderr: \(result.stderr.suffix(2000))")
+        XCTAssertEqual((json["console_errors"] as? [Any])?.count, 0, result.stdout)
+        XCTAssertEqual((json["network_requests"] as? [Any])?.count, 0, result.stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: screenshot))
     }
 }

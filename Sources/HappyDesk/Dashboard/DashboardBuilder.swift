@@ -20,7 +20,7 @@ public struct DashboardBuilder: Sendable {
         progress?(0.02, "roll-ups")
         try store.refresh()
         progress?(0.05, "range")
-        let bounds = try store.bounds(kind: filters.kind)
+        let bounds = try store.bounds(kind: filters.kind, scope: filters.scope)
         // Default end: the last day with data (or --from when that is later, an empty range rather than an error).
         let to = filters.to ?? max(bounds?.1 ?? DashboardDay.string(now), filters.from ?? "")
         // Default start: about six months back to a period boundary, not before the first period with data.
@@ -36,7 +36,7 @@ public struct DashboardBuilder: Sendable {
 
         // Daily totals per kind: the trend, the periods and the factor denominators come from these.
         progress?(0.15, "daily totals")
-        let daily = try store.dailyTallies(dim: "all", first: fetchFirst, last: to, kind: filters.kind, keyByKind: true)
+        let daily = try store.dailyTallies(dim: "all", first: fetchFirst, last: to, kind: filters.kind, keyByKind: true, scope: filters.scope)
         var dayTotals: [String: Tally] = [:]
         var bandBase: [String: [String: Tally]] = [:]  // period start → kind → tally
         for row in daily {
@@ -45,7 +45,7 @@ public struct DashboardBuilder: Sendable {
             if !key.isEmpty { bandBase[key, default: [:]][row.key, default: Tally()] += row.tally }
         }
         progress?(0.3, "invitations sent")
-        let sent = try store.sentPerDay(first: fetchFirst, last: to, kind: filters.kind)
+        let sent = try store.sentPerDay(first: fetchFirst, last: to, kind: filters.kind, scope: filters.scope)
 
         let rangeDays = DashboardDay.range(from, to)
         var periodStarts: [String] = []
@@ -100,7 +100,7 @@ public struct DashboardBuilder: Sendable {
             totalLost: overall.figures.lostMinutesTotal)
 
         progress?(0.7, "reassignments")
-        let reassignments = try store.rangeTallies(dim: "reassignments", first: from, last: to, kind: filters.kind)
+        let reassignments = try store.rangeTallies(dim: "reassignments", first: from, last: to, kind: filters.kind, scope: filters.scope)
             .sorted { Self.reassignmentOrder($0.0) < Self.reassignmentOrder($1.0) }
             .map { value, tally in
                 DashboardReport.GroupRow(
@@ -110,13 +110,13 @@ public struct DashboardBuilder: Sendable {
             }
 
         progress?(0.8, "lost time")
-        let lostRows = try store.rangeTallies(dim: "lost", first: from, last: to, kind: filters.kind)
+        let lostRows = try store.rangeTallies(dim: "lost", first: from, last: to, kind: filters.kind, scope: filters.scope)
         let lostTime = Self.lostTime(
             histogram: lostRows.compactMap { value, tally in Int(value).map { (minutes: $0, tickets: tally.responses) } },
             labels: lostLabels(kind: filters.kind))
 
         progress?(0.9, "comments")
-        let comments = try store.latestComments(first: from, last: to, kind: filters.kind, limit: filters.commentLimit).map { row in
+        let comments = try store.latestComments(first: from, last: to, kind: filters.kind, limit: filters.commentLimit, scope: filters.scope).map { row in
             DashboardReport.Comment(
                 responseId: row.id, answeredAt: row.answeredAt, kind: row.kind, score: row.score, band: ScoreBand(score: row.score),
                 factors: row.factors, factorLabels: row.factors.map { factorLabel($0, kind: TicketKind(rawValue: row.kind)) },
@@ -125,7 +125,9 @@ public struct DashboardBuilder: Sendable {
 
         var report = DashboardReport(
             generatedAt: ISO8601DateFormatter().string(from: now),
-            range: .init(from: from, to: to, period: period, by: filters.dimension, kind: filters.kind, minimumResponses: minimum),
+            range: .init(
+                from: from, to: to, period: period, by: filters.dimension, kind: filters.kind, minimumResponses: minimum, groups: filters.scope.groups,
+                services: filters.scope.services),
             hasData: overall.figures.responses > 0, summary: [], overall: overall, current: current, previous: previous,
             periods: periods, days: days, factors: factors, breakdown: .init(dimension: filters.dimension, rows: breakdownRows),
             reassignments: reassignments, lostTime: lostTime, comments: comments)
@@ -157,7 +159,7 @@ public struct DashboardBuilder: Sendable {
         currentStart: String?, previousPeriodStart: String?, overallHappiness: Double?, totalLost: Int
     ) throws -> [DashboardReport.GroupRow] {
         let minimum = filters.minimumResponses
-        let rows = try store.dailyTallies(dim: dim, first: previousStart, last: to, kind: filters.kind)
+        let rows = try store.dailyTallies(dim: dim, first: previousStart, last: to, kind: filters.kind, scope: filters.scope)
         var total: [String: Tally] = [:]
         var currentTally: [String: Tally] = [:]
         var previousTally: [String: Tally] = [:]
@@ -192,7 +194,7 @@ public struct DashboardBuilder: Sendable {
         filters: DashboardFilters, from: String, to: String, previousStart: String, firstPeriod: String, periodStarts: [String],
         bandBase: [String: [String: Tally]], previousKey: String
     ) throws -> [DashboardReport.FactorRow] {
-        let picks = try store.factorPicks(dim: "all", value: "", first: previousStart, last: to, kind: filters.kind)
+        let picks = try store.factorPicks(dim: "all", value: "", first: previousStart, last: to, kind: filters.kind, scope: filters.scope)
         struct Key: Hashable { var band: String; var factor: String }
         var perPeriod: [Key: [String: [String: Int]]] = [:]  // key → period → kind → picks
         for row in picks {

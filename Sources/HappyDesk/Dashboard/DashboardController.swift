@@ -2,7 +2,9 @@ import Foundation
 import Hummingbird
 
 /// The live dashboard: `GET /dashboard` (HTML) and `GET /api/v1/metrics` (JSON, or CSV with `format=csv`), for
-/// managers and admins, with the CLI's filters as query parameters (`from`, `to`, `period`, `by`, `kind`, `min`).
+/// managers and admins, and for leads and owners restricted to their groups or services, with the CLI's filters as
+/// query parameters (`from`, `to`, `period`, `by`, `kind`, `min`) and `group`/`service`. The scope is applied in the
+/// report's SQL (`DashboardScope`); a `group` or `service` outside the reader's scope is a 403.
 /// Both build the report with the same `DashboardBuilder` as `happydesk dashboard`.
 public struct DashboardController: Sendable {
     public let builder: DashboardBuilder
@@ -14,7 +16,7 @@ public struct DashboardController: Sendable {
     }
 
     public func register(on router: Router<AppRequestContext>) {
-        let managers = router.group().add(middleware: AuthMiddleware(users: users, roles: [.manager, .admin]))
+        let managers = router.group().add(middleware: AuthMiddleware(users: users, roles: AuthenticatedUser.Role.dashboard))
         managers.get("/dashboard", use: page)
         managers.get("/api/v1/metrics", use: metrics)
     }
@@ -22,7 +24,7 @@ public struct DashboardController: Sendable {
     @Sendable func page(request: Request, context: AppRequestContext) async throws -> Response {
         let report: DashboardReport
         do {
-            report = try await build(request)
+            report = try await build(request, user: try context.requireUser())
         } catch let error as AppError {
             throw error.html()
         }
@@ -39,7 +41,7 @@ public struct DashboardController: Sendable {
         guard format == "json" || format == "csv" else {
             throw AppError.badRequest("format must be json or csv, not '\(TextLimit.preview(format, 40))'")
         }
-        let report = try await build(request)
+        let report = try await build(request, user: try context.requireUser())
         guard report.hasData else { throw AppError.badRequest(report.noDataMessage, code: "no_data") }
         var headers = HTTPFields()
         headers[.cacheControl] = "no-store"
@@ -51,9 +53,9 @@ public struct DashboardController: Sendable {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try report.json())))
     }
 
-    func build(_ request: Request) async throws -> DashboardReport {
+    func build(_ request: Request, user: AuthenticatedUser) async throws -> DashboardReport {
         let query = request.uri.queryParameters
-        let filters: DashboardFilters
+        var filters: DashboardFilters
         do {
             filters = try DashboardFilters(
                 from: query["from"].map(String.init), to: query["to"].map(String.init), period: query["period"].map(String.init),
@@ -62,12 +64,14 @@ public struct DashboardController: Sendable {
         } catch {
             throw AppError.badRequest(error.description)
         }
+        filters.scope = try DashboardScope.resolve(user.scope, group: query["group"].map(String.init), service: query["service"].map(String.init))
         let builder = self.builder
+        let scoped = filters
         do {
             // The roll-up reads are synchronous GRDB calls: run them off the server's event loops.
             return try await withCheckedThrowingContinuation { continuation in
                 DispatchQueue.global().async {
-                    continuation.resume(with: Result { try builder.build(filters) })
+                    continuation.resume(with: Result { try builder.build(scoped) })
                 }
             }
         } catch let error as DashboardInputError {

@@ -34,6 +34,9 @@ public struct DashboardFilters: Sendable, Equatable {
     public var minimumResponses: Int
     /// How many latest comments to show.
     public var commentLimit: Int
+    /// The groups and services the report is restricted to: the `group`/`service` filters, within the
+    /// reader's scope (`DashboardScope.resolve`). `.all` reads the roll-ups; anything else reads per response.
+    public var scope: DashboardScope = .all
 
     public init(
         from: String? = nil, to: String? = nil, period: Period = .month, dimension: Dimension = .service, kind: TicketKind? = nil,
@@ -107,6 +110,55 @@ extension DashboardFilters {
             throw DashboardInputError(
                 "--from \(from) to --to \(to) is \(last - first + 1) days: a dashboard covers at most \(maximumSpanDays) days (about 10 years)")
         }
+    }
+}
+
+/// Which assignment groups and services a report counts; nil means any. Names match closures' `group` and
+/// `service` ignoring ASCII case (`Scope.fold`).
+public struct DashboardScope: Sendable, Equatable {
+    public var groups: [String]?
+    public var services: [String]?
+
+    public init(groups: [String]? = nil, services: [String]? = nil) {
+        self.groups = groups
+        self.services = services
+    }
+
+    public static let all = DashboardScope()
+    public var isAll: Bool { groups == nil && services == nil }
+
+    /// The scope of a report for a reader with `scope` who asked for `group` and/or `service` (nil: not asked).
+    /// No filter means the reader's whole scope; a filter outside it is refused (403), never answered with data.
+    public static func resolve(_ scope: Scope, group: String?, service: String?) throws -> DashboardScope {
+        func present(_ value: String?) -> String? {
+            guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+            return value
+        }
+        let group = present(group)
+        let service = present(service)
+        for (name, value) in [("group", group), ("service", service)] {
+            if let value, !TextLimit.fits(value, max: ScopeNames.maxLength) {
+                throw AppError.badRequest("\(name) must be at most \(ScopeNames.maxLength) characters")
+            }
+        }
+        var result = DashboardScope(groups: group.map { [$0] }, services: service.map { [$0] })
+        switch scope {
+        case .everything:
+            break
+        case .groups(let mine):
+            if let group, !Scope.contains(mine, group) {
+                throw AppError(.forbidden, code: "out_of_scope", "group '\(TextLimit.preview(group, 60))' is \(scope.outsideDescription)")
+            }
+            if group == nil { result.groups = mine }
+        case .services(let mine):
+            if let service, !Scope.contains(mine, service) {
+                throw AppError(.forbidden, code: "out_of_scope", "service '\(TextLimit.preview(service, 60))' is \(scope.outsideDescription)")
+            }
+            if service == nil { result.services = mine }
+        case .ownAssignee, .nothing:
+            throw AppError(.forbidden, code: "forbidden", "the dashboard needs the role manager, admin, lead or owner")
+        }
+        return result
     }
 }
 

@@ -7,6 +7,9 @@ public enum DashboardHTML {
     public static func render(_ report: DashboardReport) -> String {
         let e = SVGChart.escape
         let r = report.range
+        func scopeText(_ r: DashboardReport.Range) -> String {
+            (r.groups.map { " · groups: \(e($0.joined(separator: ", ")))" } ?? "") + (r.services.map { " · services: \(e($0.joined(separator: ", ")))" } ?? "")
+        }
         var html = """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8">
@@ -15,7 +18,7 @@ public enum DashboardHTML {
             <title>Happiness dashboard · \(e(r.from)) to \(e(r.to))</title>
             <style>\(css)</style></head><body>
             <header><h1>Happiness dashboard</h1>
-            <p class="meta">\(e(r.from)) to \(e(r.to)) · per \(r.period.rawValue) · by \(r.by.rawValue) · \(r.kind.map { "\($0.rawValue)s only" } ?? "incidents and requests") · groups under \(r.minimumResponses) responses show “too few responses” · generated \(e(report.generatedAt))</p></header>
+            <p class="meta">\(e(r.from)) to \(e(r.to)) · per \(r.period.rawValue) · by \(r.by.rawValue) · \(r.kind.map { "\($0.rawValue)s only" } ?? "incidents and requests")\(scopeText(r)) · groups under \(r.minimumResponses) responses show “too few responses” · generated \(e(report.generatedAt))</p></header>
             <main>
             <section class="summary" aria-labelledby="summary-h"><h2 id="summary-h">Summary</h2>
             """

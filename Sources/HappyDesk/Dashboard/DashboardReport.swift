@@ -232,6 +232,9 @@ public struct DashboardReport: Sendable, Codable {
         public var by: DashboardFilters.Dimension
         public var kind: TicketKind?
         public var minimumResponses: Int
+        /// The groups and services the report is restricted to (a lead's or owner's scope, or a filter); absent: all.
+        public var groups: [String]? = nil
+        public var services: [String]? = nil
 
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -241,6 +244,8 @@ public struct DashboardReport: Sendable, Codable {
             try c.encode(by, forKey: .by)
             try c.encode(kind, forKey: .kind)
             try c.encode(minimumResponses, forKey: .minimumResponses)
+            try c.encodeIfPresent(groups, forKey: .groups)
+            try c.encodeIfPresent(services, forKey: .services)
         }
     }
 

@@ -10,6 +10,58 @@ public struct UserRecord: Sendable, Equatable {
     public var role: AuthenticatedUser.Role
     public var createdAt: Date
     public var revokedAt: Date?
+    /// A lead's groups; empty for every other role.
+    public var groups: [String] = []
+    /// An owner's services; empty for every other role.
+    public var services: [String] = []
+}
+
+/// The names of a lead's groups or an owner's services, as given on the CLI (`--groups "Service Desk,Network"`).
+public enum ScopeNames {
+    /// The longest group or service name, as the `user_scopes.name` CHECK allows.
+    public static let maxLength = 200
+    /// The most names one user may have.
+    public static let maxCount = 100
+
+    /// Splits a comma-separated list, trims each name, drops empty ones and collapses duplicates that
+    /// differ only in ASCII case (the first spelling stays). A name over 200 characters or with a control
+    /// character is a one-line error naming the flag.
+    public static func parse(_ raw: String, flag: String) throws -> [String] {
+        try validate(raw.split(separator: ",", omittingEmptySubsequences: false).map(String.init), flag: flag)
+    }
+
+    public static func validate(_ names: [String], flag: String) throws -> [String] {
+        var result: [String] = []
+        var seen: Set<String> = []
+        for raw in names {
+            let name = raw.trimmingCharacters(in: .whitespaces)
+            if name.isEmpty { continue }
+            if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == "\u{2028}" || $0 == "\u{2029}" }) {
+                throw AppError.badRequest("--\(flag): '\(TextLimit.preview(name, 40))' has a control character or line break")
+            }
+            guard TextLimit.fits(name, max: maxLength) else {
+                throw AppError.badRequest("--\(flag): '\(TextLimit.preview(name, 40))' is longer than \(maxLength) characters")
+            }
+            if seen.insert(Scope.fold(name)).inserted { result.append(name) }
+        }
+        guard result.count <= maxCount else { throw AppError.badRequest("--\(flag): at most \(maxCount) names, not \(result.count)") }
+        return result
+    }
+
+    /// The rule between a role and its scope: a lead needs a group, an owner a service, nobody else either.
+    static func check(role: AuthenticatedUser.Role, groups: [String], services: [String]) throws {
+        switch role {
+        case .lead:
+            guard !groups.isEmpty else { throw AppError.badRequest("a lead needs at least one group: --groups \"Service Desk,Network\"") }
+            guard services.isEmpty else { throw AppError.badRequest("--services is only for an owner; a lead has --groups") }
+        case .owner:
+            guard !services.isEmpty else { throw AppError.badRequest("an owner needs at least one service: --services \"VPN,Email\"") }
+            guard groups.isEmpty else { throw AppError.badRequest("--groups is only for a lead; an owner has --services") }
+        default:
+            guard groups.isEmpty else { throw AppError.badRequest("--groups is only for a lead, not an \(role.rawValue)") }
+            guard services.isEmpty else { throw AppError.badRequest("--services is only for an owner, not an \(role.rawValue)") }
+        }
+    }
 }
 
 /// What a request or an open socket was authenticated with, kept only as a hash so a socket can re-check
@@ -38,14 +90,15 @@ public struct UserStore: Sendable {
 
     /// Adds a user and returns the clear API token, which is never stored. People need an email (it is
     /// matched against closures' assignee); an integration may go without one.
-    public func add(name: String, email: String?, role: AuthenticatedUser.Role, assigneeID: String? = nil, now: Date = Date()) async throws -> (
-        UserRecord, String
-    ) {
-        let name = name.trimmingCharacters(in: .whitespaces)
-        guard !name.isEmpty, TextLimit.fits(name, max: 200), !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
-        else {
-            throw AppError.badRequest("name must be 1 to 200 characters with no line breaks")
-        }
+    /// A lead needs `groups`, an owner `services` (`ScopeNames`); nobody else may have either.
+    public func add(
+        name: String, email: String?, role: AuthenticatedUser.Role, assigneeID: String? = nil, groups: [String] = [], services: [String] = [],
+        now: Date = Date()
+    ) async throws -> (UserRecord, String) {
+        let name = try Self.validName(name)
+        let groups = try ScopeNames.validate(groups, flag: "groups")
+        let services = try ScopeNames.validate(services, flag: "services")
+        try ScopeNames.check(role: role, groups: groups, services: services)
         var email = email.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
         if let given = email {
             do {
@@ -65,14 +118,105 @@ public struct UserStore: Sendable {
             let id = try db.insert(
                 "INSERT INTO users (name, email, assignee_id, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 name, stored, assigneeID, role.rawValue, SurveyToken.hash(token), now)
-            return UserRecord(id: id, name: name, email: stored, assigneeID: assigneeID, role: role, createdAt: now, revokedAt: nil)
+            try Self.replaceScope(db, userID: id, groups: groups, services: services)
+            return UserRecord(
+                id: id, name: name, email: stored, assigneeID: assigneeID, role: role, createdAt: now, revokedAt: nil, groups: groups,
+                services: services)
         }
         return (record, token)
     }
 
+    static func validName(_ raw: String) throws -> String {
+        let name = raw.trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty, TextLimit.fits(name, max: 200), !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
+            throw AppError.badRequest("name must be 1 to 200 characters with no line breaks")
+        }
+        return name
+    }
+
+    /// Which user `update` changes: by email (people) or id (any user, integrations included).
+    public enum UserKey: Sendable, Equatable {
+        case email(String)
+        case id(Int64)
+    }
+
+    /// Changes a user's name, role, groups or services; nil leaves a field as it is. Changing the role away
+    /// from lead or owner drops the groups or services it had; the result must follow `ScopeNames.check`.
+    /// Ends the user's browser sessions when the role or scope changed, so pages pick up the new scope on
+    /// the next sign-in; open streams re-read the user within `SessionSettings.recheckInterval`.
+    /// Returns nil when no user matched.
+    public func update(
+        _ key: UserKey, name: String? = nil, role: AuthenticatedUser.Role? = nil, groups: [String]? = nil, services: [String]? = nil,
+        now: Date = Date()
+    ) async throws -> UserRecord? {
+        let name = try name.map(Self.validName)
+        let groups = try groups.map { try ScopeNames.validate($0, flag: "groups") }
+        let services = try services.map { try ScopeNames.validate($0, flag: "services") }
+        if role == .integration { throw AppError.badRequest("a person cannot become an integration: add a new integration user instead") }
+        let dialect = writer.dialect
+        return try await writer.write { db -> UserRecord? in
+            let row: SQLRow?
+            switch key {
+            case .email(let email): row = try db.fetchOne("SELECT * FROM users WHERE \(dialect.equalsIgnoringCase("email"))", email)
+            case .id(let id): row = try db.fetchOne("SELECT * FROM users WHERE id = ?", id)
+            }
+            guard let row else { return nil }
+            var record = try Self.withScope(db, Self.record(row))
+            if record.role == .integration, let role, role != .integration {
+                throw AppError.badRequest("an integration cannot become a person: add a new user with an email instead")
+            }
+            let before = record
+            if let name { record.name = name }
+            if let role { record.role = role }
+            record.groups = groups ?? (record.role == .lead ? record.groups : [])
+            record.services = services ?? (record.role == .owner ? record.services : [])
+            try ScopeNames.check(role: record.role, groups: record.groups, services: record.services)
+            try db.execute("UPDATE users SET name = ?, role = ? WHERE id = ?", record.name, record.role.rawValue, record.id)
+            try Self.replaceScope(db, userID: record.id, groups: record.groups, services: record.services)
+            if before.role != record.role || before.groups != record.groups || before.services != record.services {
+                try db.execute("DELETE FROM sessions WHERE user_id = ?", record.id)
+            }
+            return record
+        }
+    }
+
+    static func replaceScope(_ db: any SQLConnection, userID: Int64, groups: [String], services: [String]) throws {
+        try db.execute("DELETE FROM user_scopes WHERE user_id = ?", userID)
+        for (kind, names) in [("group", groups), ("service", services)] {
+            for name in names {
+                try db.execute("INSERT INTO user_scopes (user_id, kind, name) VALUES (?, ?, ?)", userID, kind, name)
+            }
+        }
+    }
+
+    /// A user's groups and services, each sorted by name.
+    static func scope(_ db: any SQLConnection, userID: Int64) throws -> (groups: [String], services: [String]) {
+        var groups: [String] = []
+        var services: [String] = []
+        for row in try db.fetchAll("SELECT kind, name FROM user_scopes WHERE user_id = ? ORDER BY kind, name", userID) {
+            if (row[0] as String) == "group" { groups.append(row[1]) } else { services.append(row[1]) }
+        }
+        return (groups, services)
+    }
+
+    static func withScope(_ db: any SQLConnection, _ record: UserRecord) throws -> UserRecord {
+        guard record.role == .lead || record.role == .owner else { return record }
+        var record = record
+        (record.groups, record.services) = try scope(db, userID: record.id)
+        return record
+    }
+
+    static func withScope(_ db: any SQLConnection, _ user: AuthenticatedUser) throws -> AuthenticatedUser {
+        guard user.role == .lead || user.role == .owner else { return user }
+        var user = user
+        (user.groups, user.services) = try scope(db, userID: user.id)
+        return user
+    }
+
     public func list() async throws -> [UserRecord] {
         try await writer.read { db in
-            try db.fetchAll("SELECT * FROM users ORDER BY id").map(Self.record)
+            try db.fetchAll("SELECT * FROM users ORDER BY id").map { try Self.withScope(db, Self.record($0)) }
         }
     }
 
@@ -100,7 +244,7 @@ public struct UserStore: Sendable {
         guard Self.looksLikeToken(token) else { return nil }
         let hash = SurveyToken.hash(token)
         return try await writer.read { db in
-            try db.fetchOne("SELECT * FROM users WHERE token_hash = ? AND revoked_at IS NULL", hash).map(Self.user)
+            try db.fetchOne("SELECT * FROM users WHERE token_hash = ? AND revoked_at IS NULL", hash).map { try Self.withScope(db, Self.user($0)) }
         }
     }
 
@@ -140,7 +284,7 @@ public struct UserStore: Sendable {
                 SELECT u.*, s.last_seen_at AS session_last_seen FROM sessions s JOIN users u ON u.id = s.user_id
                 WHERE s.id_hash = ? AND s.expires_at > ? AND s.last_seen_at > ? AND u.revoked_at IS NULL
                 """, hash, now, idleSince
-            ).map { (Self.user($0), $0["session_last_seen"] as Date?) }
+            ).map { (try Self.withScope(db, Self.user($0)), $0["session_last_seen"] as Date?) }
         }
     }
 
@@ -158,14 +302,21 @@ public struct UserStore: Sendable {
 
     /// Whether a credential still holds: one read by primary key or unique index, cheap enough for every
     /// open socket to run each second. `used` marks a session used, as a frame from its socket does.
-    public func isValid(_ credential: Credential, used: Bool = false, now: Date = Date()) async throws -> Bool {
+    /// With `holder`, the credential also stops holding once that user's role, groups or services changed
+    /// (`users update`), so an open stream never outlives a narrowed scope.
+    public func isValid(_ credential: Credential, used: Bool = false, holder: AuthenticatedUser? = nil, now: Date = Date()) async throws -> Bool {
+        @Sendable func same(_ current: AuthenticatedUser) -> Bool {
+            guard let holder else { return true }
+            return current.role == holder.role && current.groups == holder.groups && current.services == holder.services
+        }
         switch credential {
         case .apiToken(let hash):
             return try await writer.read { db in
-                try db.fetchOne("SELECT 1 FROM users WHERE token_hash = ? AND revoked_at IS NULL", hash) != nil
+                guard let row = try db.fetchOne("SELECT * FROM users WHERE token_hash = ? AND revoked_at IS NULL", hash) else { return false }
+                return same(try Self.withScope(db, Self.user(row)))
             }
         case .session(let hash):
-            guard let (_, lastSeen) = try await liveSession(hash: hash, now: now) else { return false }
+            guard let (current, lastSeen) = try await liveSession(hash: hash, now: now), same(current) else { return false }
             if used { try await touch(hash: hash, lastSeen: lastSeen, now: now) }
             return true
         }
@@ -181,7 +332,8 @@ public struct UserStore: Sendable {
     static func record(_ row: SQLRow) -> UserRecord {
         UserRecord(
             id: row["id"], name: row["name"], email: row["email"], assigneeID: row["assignee_id"],
-            role: AuthenticatedUser.Role(rawValue: row["role"]) ?? .analyst, createdAt: row["created_at"], revokedAt: row["revoked_at"]
+            role: AuthenticatedUser.Role(rawValue: row["role"]) ?? .analyst, createdAt: row["created_at"], revokedAt: row["revoked_at"],
+            groups: [], services: []
         )
     }
 }

@@ -78,16 +78,19 @@ public struct FeedbackActions: Sendable {
         }
     }
 
-    /// A manager's recognition on a response, shown to the analyst it credits.
+    /// A manager's recognition on a response, shown to the analyst it credits. Leads and owners give kudos
+    /// within their scope (`ResponseAccess.load` refuses a response outside it).
     public func kudos(by user: AuthenticatedUser, responseID: Int64, text: String?, now: Date = Date()) async throws -> ActionResult {
-        guard user.seesEverything else { throw AppError(.forbidden, code: "forbidden", "only managers and admins can give kudos") }
+        guard user.givesKudos else {
+            throw AppError(.forbidden, code: "forbidden", "only managers, admins, leads and owners can give kudos")
+        }
         let text = try FeedbackText.validated(text)
         let (result, event) = try await batcher.write { db -> (ActionResult, StoredEvent) in
             let access = try ResponseAccess.load(db, responseID: responseID, user: user)
             let kudosID = try FeedbackStore.insertKudos(db, responseID: responseID, userID: user.id, name: user.name, text: text, now: now)
             let body = KudosEvent(
                 kudos_id: kudosID, response_id: responseID, invitation_id: access.invitationID, ticket_id: access.ticketID, from_name: user.name,
-                text: text, assignee_id: access.assigneeID, assignee_name: access.assigneeName, assignee_email: access.assigneeEmail, created_at: now
+                text: text, assignee_id: access.assigneeID, assignee_name: access.assigneeName, assignee_email: access.assigneeEmail, group: access.group, service: access.service, created_at: now
             )
             let event = try EventLog.append(
                 db, type: StreamEventType.kudosCreated, responseID: responseID, invitationID: access.invitationID,
@@ -105,7 +108,7 @@ public struct FeedbackActions: Sendable {
         let body = MessageEvent(
             message_id: messageID, response_id: access.responseID, invitation_id: access.invitationID, ticket_id: access.ticketID,
             author: author.rawValue, author_name: authorName, text: text, assignee_id: access.assigneeID, assignee_email: access.assigneeEmail,
-            created_at: now
+            group: access.group, service: access.service, created_at: now
         )
         return try EventLog.append(
             db, type: StreamEventType.messageCreated, responseID: access.responseID, invitationID: access.invitationID,

@@ -13,6 +13,9 @@ public struct MessageEvent: Codable, Sendable, Equatable {
     public var text: String
     public var assignee_id: String?
     public var assignee_email: String?
+    /// The closure's assignment group and service: what a lead's or owner's stream is filtered by.
+    public var group: String?
+    public var service: String?
     public var created_at: Date
 }
 
@@ -27,6 +30,9 @@ public struct KudosEvent: Codable, Sendable, Equatable {
     public var assignee_id: String?
     public var assignee_name: String?
     public var assignee_email: String?
+    /// The closure's assignment group and service: what a lead's or owner's stream is filtered by.
+    public var group: String?
+    public var service: String?
     public var created_at: Date
 }
 

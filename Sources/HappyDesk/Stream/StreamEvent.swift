@@ -30,9 +30,11 @@ public struct StreamEvent: Sendable, Equatable {
     private struct Envelope: Decodable {
         var assignee_id: String?
         var assignee_email: String?
+        var group: String?
+        var service: String?
         var survey: String?
 
-        var audience: Audience { Audience(assigneeID: assignee_id, assigneeEmail: assignee_email) }
+        var audience: Audience { Audience(assigneeID: assignee_id, assigneeEmail: assignee_email, group: group, service: service) }
     }
 }
 

@@ -79,7 +79,7 @@ struct StreamSession: Sendable {
     private func credentialHolds(used: Bool, _ outbound: WebSocketOutboundWriter) async throws -> Bool {
         let valid: Bool
         do {
-            valid = try await users.isValid(credential, used: used)
+            valid = try await users.isValid(credential, used: used, holder: user)
         } catch {
             logger.error("stream credential re-check failed", metadata: ["user": "\(user.id)", "error": "\(String(reflecting: error))"])
             try await outbound.close(.unexpectedServerError, reason: "could not re-check your sign-in; reconnect")

@@ -63,7 +63,7 @@ public struct AnalystPage: Sendable {
 
     static func app(user: AuthenticatedUser, labels: String) -> String {
         template.render([
-            "signedIn": true, "name": user.name, "role": user.role.rawValue, "manager": user.seesEverything, "labels": labels,
+            "signedIn": true, "name": user.name, "role": user.role.rawValue, "manager": user.givesKudos, "labels": labels,
         ])
     }
 

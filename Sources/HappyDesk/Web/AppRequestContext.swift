@@ -28,9 +28,18 @@ public struct AuthenticatedUser: Sendable, Equatable {
         case analyst, manager, admin
         /// A system (an ITSM business rule, a trigger) that may only post closures: it opens no analyst route.
         case integration
+        /// A team lead: sees the stream, threads and dashboard of their assignment groups, and gives kudos there.
+        case lead
+        /// A service owner: the same as a lead, for their services.
+        case owner
 
         /// The roles of people, who read feedback; every analyst and manager route allows only these.
-        public static let people: Set<Role> = [.analyst, .manager, .admin]
+        public static let people: Set<Role> = [.analyst, .manager, .admin, .lead, .owner]
+        /// The roles that open the dashboard and `/api/v1/metrics` (leads and owners see their scope only).
+        public static let dashboard: Set<Role> = [.manager, .admin, .lead, .owner]
+
+        /// Whether this role opens the dashboard (signed-in landing page, header links).
+        public var seesDashboard: Bool { Self.dashboard.contains(self) }
     }
 
     public var id: Int64
@@ -39,15 +48,37 @@ public struct AuthenticatedUser: Sendable, Equatable {
     public var role: Role
     /// The ITSM's id for this person, matched against closures' `assignee.id` (email is matched too).
     public var assigneeID: String?
+    /// A lead's assignment groups (closures' `group`); empty for every other role.
+    public var groups: [String]
+    /// An owner's services (closures' `service`); empty for every other role.
+    public var services: [String]
 
-    public init(id: Int64, name: String, email: String, role: Role, assigneeID: String? = nil) {
+    public init(
+        id: Int64, name: String, email: String, role: Role, assigneeID: String? = nil, groups: [String] = [], services: [String] = []
+    ) {
         self.id = id
         self.name = name
         self.email = email
         self.role = role
         self.assigneeID = assigneeID
+        self.groups = groups
+        self.services = services
     }
 
-    /// Managers and admins see all feedback; analysts only their own; integrations none.
+    /// Managers and admins see all feedback; analysts only their own; leads and owners their scope; integrations none.
     public var seesEverything: Bool { role == .manager || role == .admin }
+
+    /// Managers and admins give kudos anywhere; leads and owners within their scope.
+    public var givesKudos: Bool { seesEverything || role == .lead || role == .owner }
+
+    /// What this user may read, derived from the role: the one input of every visibility check (`Visibility.swift`).
+    public var scope: Scope {
+        switch role {
+        case .manager, .admin: return .everything
+        case .lead: return .groups(groups)
+        case .owner: return .services(services)
+        case .analyst: return .ownAssignee
+        case .integration: return .nothing
+        }
+    }
 }
