@@ -67,7 +67,8 @@ struct Users: AsyncParsableCommand {
 
     struct Update: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Change a user's name, role, groups or services; their token stays, their browser sessions and open streams end when the role or scope changes."
+            abstract:
+                "Change a user's name, role, groups or services; their token stays, their browser sessions and open streams end when the role or scope changes."
         )
         @OptionGroup var storage: StorageOptions
         @Option(help: "Email of the user to change.") var email: String?

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Hummingbird
 import HummingbirdTesting
 import XCTest
@@ -85,7 +86,8 @@ final class ScopeTests: XCTestCase {
 
     static func invite(_ client: some TestClientProtocol, ticket: String, group: String, service: String) async throws -> String {
         let response = try await client.postJSON(
-            "/api/v1/closures", Self.closure(ticket: ticket, group: group, service: service), headers: [.authorization: "Bearer \(testIntegrationToken)"])
+            "/api/v1/closures", Self.closure(ticket: ticket, group: group, service: service),
+            headers: [.authorization: "Bearer \(testIntegrationToken)"])
         XCTAssertEqual(response.status, .created, response.text)
         let url = try XCTUnwrap(response.json["survey_url"] as? String)
         return String(url.split(separator: "/").last ?? "")
@@ -307,12 +309,15 @@ final class ScopeTests: XCTestCase {
         XCTAssertTrue(analystGroups.contains("--groups is only for a lead"), analystGroups)
         let control = await message { _ = try await users.add(name: "L", email: "l@example.com", role: .lead, groups: ["Net\twork"]) }
         XCTAssertTrue(control.contains("control character"), control)
-        let long = await message { _ = try await users.add(name: "L", email: "l@example.com", role: .lead, groups: [String(repeating: "g", count: 201)]) }
+        let long = await message {
+            _ = try await users.add(name: "L", email: "l@example.com", role: .lead, groups: [String(repeating: "g", count: 201)])
+        }
         XCTAssertTrue(long.contains("longer than 200"), long)
         let scopedUsers = try await users.list().filter { $0.role == .lead || $0.role == .owner }
         XCTAssertEqual(scopedUsers.count, 0, "a refused add writes nothing")
 
-        let (lead, _) = try await users.add(name: "  Lee Lead ", email: "lee@example.com", role: .lead, groups: [" Network ", "network", "Service Desk"])
+        let (lead, _) = try await users.add(
+            name: "  Lee Lead ", email: "lee@example.com", role: .lead, groups: [" Network ", "network", "Service Desk"])
         XCTAssertEqual(lead.name, "Lee Lead")
         XCTAssertEqual(lead.groups, ["Network", "Service Desk"], "trimmed, duplicates collapsed ignoring case")
         let listed = try await users.list().first { $0.id == lead.id }
@@ -345,17 +350,24 @@ final class ScopeTests: XCTestCase {
         let db = databaseArguments(settings)
         func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) { try runHappydesk(arguments) }
 
-        let lead = try run(["users", "add"] + db + ["--name", "Lee Lead", "--email", "lee@example.com", "--role", "lead", "--groups", "Service Desk, Network,network"])
+        let lead = try run(
+            ["users", "add"] + db + [
+                "--name", "Lee Lead", "--email", "lee@example.com", "--role", "lead", "--groups", "Service Desk, Network,network",
+            ])
         XCTAssertEqual(lead.status, 0, lead.err)
         XCTAssertTrue(lead.out.contains("groups Service Desk, Network"), lead.out)
-        let owner = try run(["users", "add"] + db + ["--name", "Olu Owner", "--email", "olu@example.com", "--role", "owner", "--services", "VPN,Email"])
+        let owner = try run(
+            ["users", "add"] + db + ["--name", "Olu Owner", "--email", "olu@example.com", "--role", "owner", "--services", "VPN,Email"])
         XCTAssertEqual(owner.status, 0, owner.err)
 
         for (arguments, expected) in [
             (["--name", "X", "--email", "x@example.com", "--role", "lead"], "a lead needs at least one group"),
             (["--name", "X", "--email", "x@example.com", "--role", "owner", "--services", " , "], "an owner needs at least one service"),
             (["--name", "X", "--email", "x@example.com", "--role", "analyst", "--groups", "Network"], "--groups is only for a lead"),
-            (["--name", "X", "--email", "x@example.com", "--role", "lead", "--groups", "Network", "--services", "VPN"], "--services is only for an owner"),
+            (
+                ["--name", "X", "--email", "x@example.com", "--role", "lead", "--groups", "Network", "--services", "VPN"],
+                "--services is only for an owner"
+            ),
             (["--name", "X", "--email", "x@example.com", "--role", "lead", "--groups", String(repeating: "n", count: 201)], "longer than 200"),
             (["--name", "X", "--email", "x@example.com", "--role", "lead", "--groups", "Net\u{7}work"], "control character"),
             (["--name", "X", "--email", "x@example.com", "--role", "boss"], "role must be analyst, manager, admin or integration"),
@@ -386,5 +398,60 @@ final class ScopeTests: XCTestCase {
         let listed = try run(["users", "list"] + db)
         XCTAssertTrue(listed.out.contains("lead\tactive\tLee Lead <lee@example.com>\tgroups Field"), listed.out)
         XCTAssertTrue(listed.out.contains("manager\tactive\tOlu Owner <olu@example.com>\n"), listed.out)
+    }
+
+    /// 0011 rebuilds `users` on SQLite: a database from the release before keeps its users' ids, sessions and the
+    /// kudos and messages that name them, and the rebuilt table takes the new roles.
+    func testUpgradingKeepsUsersSessionsAndTheirForeignKeys() async throws {
+        try sqliteOnly("it upgrades a SQLite file migrated by the release before 0011; PostgreSQL changes its CHECK in place")
+        let dir = try makeTemporaryDirectory()
+        let before = dir.appendingPathComponent("migrations-before")
+        try FileManager.default.createDirectory(at: before, withIntermediateDirectories: true)
+        let all = repositoryRoot.appendingPathComponent("Migrations")
+        for file in try FileManager.default.contentsOfDirectory(atPath: all.path) where file.hasSuffix(".sql") && file < "0011" {
+            try FileManager.default.copyItem(at: all.appendingPathComponent(file), to: before.appendingPathComponent(file))
+        }
+        let path = dir.appendingPathComponent("happydesk.sqlite").path
+        do {
+            let database = try AppDatabase.open(path: path)
+            _ = try AppDatabase.migrate(database, directory: before)
+            try await database.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO users (id, name, email, role, token_hash, created_at) VALUES
+                            (7, 'Mia Manager', 'mia@example.com', 'manager', X'01', '2026-11-01 09:00:00.000'),
+                            (9, 'ServiceNow', NULL, 'integration', X'02', '2026-11-01 09:00:00.000');
+                        INSERT INTO sessions (id_hash, user_id, created_at, expires_at, last_seen_at)
+                            VALUES (X'aa', 7, '2026-11-01 09:00:00.000', '2027-11-01 09:00:00.000', '2026-11-01 09:00:00.000');
+                        INSERT INTO closures (id, source, ticket_id, kind, requester_email, group_name, service, closed_at, received_at)
+                            VALUES (1, 'servicenow', 'T1', 'incident', 'ann@example.com', 'Network', 'VPN', '2026-11-01', '2026-11-01');
+                        INSERT INTO invitations (id, closure_id, survey, kind, token_hash, locale, requester_email, group_name, service,
+                            status, created_at, expires_at)
+                            VALUES (1, 1, 'incident', 'incident', zeroblob(32), 'en', 'ann@example.com', 'Network', 'VPN', 'answered',
+                                '2026-11-01', '2027-01-01');
+                        INSERT INTO responses (id, invitation_id, score, first_answered_at, last_changed_at)
+                            VALUES (1, 1, 10, '2026-11-01 10:00:00.000', '2026-11-01 10:00:00.000');
+                        INSERT INTO kudos (response_id, from_user_id, from_name, text, created_at)
+                            VALUES (1, 7, 'Mia Manager', 'Great', '2026-11-01 11:00:00.000');
+                        """)
+            }
+        }
+        let database = try AppDatabase.open(path: path)
+        let applied = try AppDatabase.migrate(database, directory: all)
+        XCTAssertTrue(applied.contains { $0.hasPrefix("0011") }, "\(applied)")
+        try await database.read { db in
+            XCTAssertEqual(try Int.fetchAll(db, sql: "SELECT id FROM users ORDER BY id"), [7, 9])
+            XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT user_id FROM sessions"), 7)
+            XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT from_user_id FROM kudos"), 7)
+            XCTAssertEqual(try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").count, 0)
+            XCTAssertNotNil(try Row.fetchOne(db, sql: "SELECT * FROM sqlite_master WHERE name = 'users_assignee'"))
+        }
+        let users = UserStore(writer: SQLiteStorage(pool: database, path: path))
+        let (lead, _) = try await users.add(name: "Lee Lead", email: "lee@example.com", role: .lead, groups: ["Network"])
+        XCTAssertEqual(lead.id, 10)
+        let promoted = try await users.update(.id(7), role: .owner, services: ["VPN"])
+        XCTAssertEqual(promoted?.services, ["VPN"])
+        let sessions = try await database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sessions") }
+        XCTAssertEqual(sessions, 0, "a change of role ends the user's sessions")
     }
 }

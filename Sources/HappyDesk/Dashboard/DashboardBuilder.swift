@@ -116,7 +116,8 @@ public struct DashboardBuilder: Sendable {
             labels: lostLabels(kind: filters.kind))
 
         progress?(0.9, "comments")
-        let comments = try store.latestComments(first: from, last: to, kind: filters.kind, limit: filters.commentLimit, scope: filters.scope).map { row in
+        let comments = try store.latestComments(first: from, last: to, kind: filters.kind, limit: filters.commentLimit, scope: filters.scope).map {
+            row in
             DashboardReport.Comment(
                 responseId: row.id, answeredAt: row.answeredAt, kind: row.kind, score: row.score, band: ScoreBand(score: row.score),
                 factors: row.factors, factorLabels: row.factors.map { factorLabel($0, kind: TicketKind(rawValue: row.kind)) },
@@ -126,7 +127,8 @@ public struct DashboardBuilder: Sendable {
         var report = DashboardReport(
             generatedAt: ISO8601DateFormatter().string(from: now),
             range: .init(
-                from: from, to: to, period: period, by: filters.dimension, kind: filters.kind, minimumResponses: minimum, groups: filters.scope.groups,
+                from: from, to: to, period: period, by: filters.dimension, kind: filters.kind, minimumResponses: minimum,
+                groups: filters.scope.groups,
                 services: filters.scope.services),
             hasData: overall.figures.responses > 0, summary: [], overall: overall, current: current, previous: previous,
             periods: periods, days: days, factors: factors, breakdown: .init(dimension: filters.dimension, rows: breakdownRows),

@@ -8,7 +8,8 @@ public enum DashboardHTML {
         let e = SVGChart.escape
         let r = report.range
         func scopeText(_ r: DashboardReport.Range) -> String {
-            (r.groups.map { " · groups: \(e($0.joined(separator: ", ")))" } ?? "") + (r.services.map { " · services: \(e($0.joined(separator: ", ")))" } ?? "")
+            (r.groups.map { " · groups: \(e($0.joined(separator: ", ")))" } ?? "")
+                + (r.services.map { " · services: \(e($0.joined(separator: ", ")))" } ?? "")
         }
         var html = """
             <!doctype html>

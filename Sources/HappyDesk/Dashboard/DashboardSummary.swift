@@ -97,7 +97,8 @@ struct DashboardSummary {
         if let now = mover.currentHappiness { sentence += ", to \(DashboardFormat.happiness(now))" }
         let band: ScoreBand = change < 0 ? .negative : .positive
         let picks = try builder.store.factorPicks(
-            dim: filters.dimension.rawValue, value: mover.value, first: previous.firstDay, last: current.lastDay, kind: filters.kind, scope: filters.scope)
+            dim: filters.dimension.rawValue, value: mover.value, first: previous.firstDay, last: current.lastDay, kind: filters.kind,
+            scope: filters.scope)
         let bands = try builder.store.dailyTallies(
             dim: filters.dimension.rawValue, first: previous.firstDay, last: current.lastDay, kind: filters.kind, scope: filters.scope
         )

@@ -90,7 +90,8 @@ public struct FeedbackActions: Sendable {
             let kudosID = try FeedbackStore.insertKudos(db, responseID: responseID, userID: user.id, name: user.name, text: text, now: now)
             let body = KudosEvent(
                 kudos_id: kudosID, response_id: responseID, invitation_id: access.invitationID, ticket_id: access.ticketID, from_name: user.name,
-                text: text, assignee_id: access.assigneeID, assignee_name: access.assigneeName, assignee_email: access.assigneeEmail, group: access.group, service: access.service, created_at: now
+                text: text, assignee_id: access.assigneeID, assignee_name: access.assigneeName, assignee_email: access.assigneeEmail,
+                group: access.group, service: access.service, created_at: now
             )
             let event = try EventLog.append(
                 db, type: StreamEventType.kudosCreated, responseID: responseID, invitationID: access.invitationID,
