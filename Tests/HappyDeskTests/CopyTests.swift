@@ -15,6 +15,10 @@ final class CopyTests: XCTestCase {
         // Something of every kind a running server writes: a user, a reply, kudos, deliveries.
         let added = try runHappydesk(["users", "add", "--database", path, "--name", "Mia", "--email", "mia@example.com", "--role", "manager"])
         XCTAssertEqual(added.status, 0, added.err)
+        let lead = try runHappydesk([
+            "users", "add", "--database", path, "--name", "Lee", "--email", "lee@example.com", "--role", "lead", "--groups", "Network,Identity",
+        ])
+        XCTAssertEqual(lead.status, 0, lead.err)
 
         let copied = try runHappydesk(["copy", "--database", path, "--to", url])
         XCTAssertEqual(copied.status, 0, copied.err)
@@ -29,7 +33,7 @@ final class CopyTests: XCTestCase {
         let (a, b) = (try copy.dashboard(sqlite), try copy.dashboard(postgres))
         XCTAssertEqual(a.responses, 400)
         XCTAssertEqual(String(decoding: a.json, as: UTF8.self), String(decoding: b.json, as: UTF8.self))
-        for table in ["closures", "invitations", "responses", "response_factors", "users"] {
+        for table in ["closures", "invitations", "responses", "response_factors", "users", "user_scopes"] {
             let here = try sqlite.readSync { db in try db.scalar(Int.self, "SELECT count(*) FROM \(table)") }
             let there = try postgres.readSync { db in try db.scalar(Int.self, "SELECT count(*) FROM \(table)") }
             XCTAssertEqual(here, there, table)
@@ -37,6 +41,8 @@ final class CopyTests: XCTestCase {
         // New rows on PostgreSQL get ids past the copied ones.
         let user = try runHappydesk(["users", "add", "--database-url", url, "--name", "Sam", "--email", "sam@example.com", "--role", "analyst"])
         XCTAssertEqual(user.status, 0, user.err)
+        let listed = try runHappydesk(["users", "list", "--database-url", url])
+        XCTAssertTrue(listed.out.contains("lead\tactive\tLee <lee@example.com>\tgroups Identity, Network"), listed.out)
 
         // A second copy refuses: the target is not empty, and nothing changes.
         let again = try runHappydesk(["copy", "--database", path, "--to", url])
