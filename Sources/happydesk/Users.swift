@@ -26,7 +26,7 @@ struct Users: AsyncParsableCommand {
             }
             let pool = try openMigrated(storage)
             do {
-                let (user, token) = try await UserStore(writer: pool).add(name: name, email: email, role: parsed, assigneeID: assigneeId)
+                let (user, token) = try await UserStore(writer: pool).add(name: name, email: email, role: parsed, assigneeID: assigneeId, actor: .cli)
                 print("added \(user.role.rawValue) \(user.name)\(user.email.map { " <\($0)>" } ?? "") (id \(user.id))")
                 print("API token (shown once): \(token)")
             } catch let error as AppError {
@@ -64,10 +64,10 @@ struct Users: AsyncParsableCommand {
             let pool = try openMigrated(storage)
             let store = UserStore(writer: pool)
             if let email {
-                guard try await store.revoke(email: email) else { fail("no active user with email \(email)") }
+                guard try await store.revoke(email: email, actor: .cli) else { fail("no active user with email \(email)") }
                 print("revoked \(email)")
             } else if let id {
-                guard try await store.revoke(id: id) else { fail("no active user with id \(id)") }
+                guard try await store.revoke(id: id, actor: .cli) else { fail("no active user with id \(id)") }
                 print("revoked user \(id)")
             }
         }

@@ -38,7 +38,10 @@ public struct UserStore: Sendable {
 
     /// Adds a user and returns the clear API token, which is never stored. People need an email (it is
     /// matched against closures' assignee); an integration may go without one.
-    public func add(name: String, email: String?, role: AuthenticatedUser.Role, assigneeID: String? = nil, now: Date = Date()) async throws -> (
+    /// With `actor`, a `user.add` audit row is written in the same transaction.
+    public func add(
+        name: String, email: String?, role: AuthenticatedUser.Role, assigneeID: String? = nil, actor: AuditActor? = nil, now: Date = Date()
+    ) async throws -> (
         UserRecord, String
     ) {
         let name = name.trimmingCharacters(in: .whitespaces)
@@ -65,6 +68,9 @@ public struct UserStore: Sendable {
             let id = try db.insert(
                 "INSERT INTO users (name, email, assignee_id, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 name, stored, assigneeID, role.rawValue, SurveyToken.hash(token), now)
+            if let actor {
+                try AuditLog.record(db, .userAdd, actor: actor, target: "user:\(id)", details: ["role": role.rawValue], at: now)
+            }
             return UserRecord(id: id, name: name, email: stored, assigneeID: assigneeID, role: role, createdAt: now, revokedAt: nil)
         }
         return (record, token)
@@ -78,20 +84,25 @@ public struct UserStore: Sendable {
 
     /// Revokes a user's token and ends their sessions; returns false when no active user matched.
     /// Open sockets notice within `SessionSettings.recheckInterval`, even when this runs in another process.
-    public func revoke(email: String, now: Date = Date()) async throws -> Bool {
-        try await revoke(where: writer.dialect.equalsIgnoringCase("email"), email, now: now)
+    public func revoke(email: String, actor: AuditActor? = nil, now: Date = Date()) async throws -> Bool {
+        try await revoke(where: writer.dialect.equalsIgnoringCase("email"), email, actor: actor, now: now)
     }
 
     /// Revokes by id: the way to revoke an integration, which may have no email.
-    public func revoke(id: Int64, now: Date = Date()) async throws -> Bool {
-        try await revoke(where: "id = ?", id, now: now)
+    public func revoke(id: Int64, actor: AuditActor? = nil, now: Date = Date()) async throws -> Bool {
+        try await revoke(where: "id = ?", id, actor: actor, now: now)
     }
 
-    private func revoke(where condition: String, _ value: some SQLBindable, now: Date) async throws -> Bool {
+    /// With `actor`, a `user.revoke` audit row (by user id) is written in the same transaction.
+    private func revoke(where condition: String, _ value: some SQLBindable, actor: AuditActor?, now: Date) async throws -> Bool {
         try await writer.write { db in
-            let changed = try db.execute("UPDATE users SET revoked_at = ? WHERE \(condition) AND revoked_at IS NULL", now, value) > 0
+            let ids = try db.column(
+                Int64.self, "UPDATE users SET revoked_at = ? WHERE \(condition) AND revoked_at IS NULL RETURNING id", now, value)
             try db.execute("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE \(condition))", value)
-            return changed
+            if let actor {
+                for id in ids { try AuditLog.record(db, .userRevoke, actor: actor, target: "user:\(id)", at: now) }
+            }
+            return !ids.isEmpty
         }
     }
 

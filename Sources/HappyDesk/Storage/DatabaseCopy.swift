@@ -10,7 +10,7 @@ public struct DatabaseCopy {
     static let tables: [(name: String, hasID: Bool)] = [
         ("closures", true), ("invitations", true), ("deliveries", true), ("delivery_attempts", true), ("responses", true),
         ("response_factors", false), ("users", true), ("sessions", false), ("events", true), ("messages", true), ("kudos", true),
-        ("response_follow_ups", false), ("happydesk_settings", false),
+        ("response_follow_ups", false), ("happydesk_settings", false), ("audit", true),
     ]
 
     public struct Report: Sendable {
