@@ -21,7 +21,9 @@ struct Audit: AsyncParsableCommand {
 
         @OptionGroup var storage: StorageOptions
 
-        @Option(help: ArgumentHelp("Only rows from this date (2026-11-01), date-time (2026-11-01T08:00:00Z) or duration ago (90m, 24h, 7d).", valueName: "when"))
+        @Option(
+            help: ArgumentHelp(
+                "Only rows from this date (2026-11-01), date-time (2026-11-01T08:00:00Z) or duration ago (90m, 24h, 7d).", valueName: "when"))
         var since: String?
 
         @Option(help: ArgumentHelp("Only rows of this user, by id or email.", valueName: "id|email"))
@@ -60,7 +62,8 @@ struct Audit: AsyncParsableCommand {
             if entries.isEmpty { print("no audit rows match") }
             for e in entries {
                 let who = e.actor_user_id.map { "user \($0) (\(e.actor_role ?? "?"))" } ?? e.actor_kind
-                print(pad("\(e.id)", 7), pad(ISO8601.format(e.at), 21), pad(e.action, 16), pad(who, 22), pad(e.remote, 16), e.target ?? "-", e.details)
+                print(
+                    pad("\(e.id)", 7), pad(ISO8601.format(e.at), 21), pad(e.action, 16), pad(who, 22), pad(e.remote, 16), e.target ?? "-", e.details)
             }
         }
     }

@@ -15,7 +15,8 @@ func openPersonalData(_ storage: StorageOptions, outboxDir: String?, secretKeyFi
         let vault = try TokenVault.load(base64: settings.secretKey, keyFile: settings.resolvedSecretKeyFile)
         try vault.verifyAgainst(database)
         let personal = PersonalData(
-            storage: database, batcher: WriteBatcher(storage: database), outboxDirectory: URL(fileURLWithPath: settings.outboxDirectory), vault: vault)
+            storage: database, batcher: WriteBatcher(storage: database), outboxDirectory: URL(fileURLWithPath: settings.outboxDirectory), vault: vault
+        )
         return (personal, database)
     } catch {
         fail("\(error)")

@@ -18,7 +18,8 @@ final class ErasureTests: XCTestCase {
         for n in 1...2 {
             cases.append(
                 try await h.makeCase(
-                    ticket: "INC-ERASE-\(n)", email: n == 1 ? address : "Erin.Erase@Example.com", name: "Erin Eraseme", comment: "my comment xyzzy \(n)",
+                    ticket: "INC-ERASE-\(n)", email: n == 1 ? address : "Erin.Erase@Example.com", name: "Erin Eraseme",
+                    comment: "my comment xyzzy \(n)",
                     message: "my message plugh \(n)", reply: "analyst reply frobozz \(n)", at: at.addingTimeInterval(Double(n) * 60)))
         }
         try await h.makeCase(
@@ -133,7 +134,8 @@ final class ErasureTests: XCTestCase {
             XCTAssertEqual(anonymous.status, .unauthorized)
             let manager = try await client.execute(uri: path, method: .delete, headers: [.authorization: "Bearer \(h.managerToken)"])
             XCTAssertEqual(manager.status, .forbidden)
-            let bad = try await client.execute(uri: "/api/v1/requesters/not-an-address", method: .delete, headers: [.authorization: "Bearer \(h.adminToken)"])
+            let bad = try await client.execute(
+                uri: "/api/v1/requesters/not-an-address", method: .delete, headers: [.authorization: "Bearer \(h.adminToken)"])
             XCTAssertEqual(bad.status, .badRequest)
             XCTAssertTrue(bad.errorMessage.contains("not an email address"), bad.errorMessage)
             let dry = try await client.execute(uri: path + "?dry_run=true", method: .delete, headers: [.authorization: "Bearer \(h.adminToken)"])
@@ -180,16 +182,19 @@ final class AuditTrailTests: XCTestCase {
             var kudosHeaders = manager
             kudosHeaders[.contentType] = "application/json"
             let kudos = try await client.execute(
-                uri: "/api/v1/responses/\(responseID)/kudos", method: .post, headers: kudosHeaders, body: ByteBuffer(string: #"{"text":"great work"}"#))
+                uri: "/api/v1/responses/\(responseID)/kudos", method: .post, headers: kudosHeaders,
+                body: ByteBuffer(string: #"{"text":"great work"}"#))
             XCTAssertEqual(kudos.status, .created, kudos.text)
-            let ack = try await client.execute(uri: "/api/v1/responses/\(responseID)/ack", method: .post, headers: kudosHeaders, body: ByteBuffer(string: "{}"))
+            let ack = try await client.execute(
+                uri: "/api/v1/responses/\(responseID)/ack", method: .post, headers: kudosHeaders, body: ByteBuffer(string: "{}"))
             XCTAssertEqual(ack.status, .ok, ack.text)
 
             let forbidden = try await client.execute(uri: "/api/v1/audit", method: .get, headers: manager)
             XCTAssertEqual(forbidden.status, .forbidden)
             let anonymous = try await client.execute(uri: "/api/v1/audit", method: .get)
             XCTAssertEqual(anonymous.status, .unauthorized)
-            let bad = try await client.execute(uri: "/api/v1/audit?since=yesterday", method: .get, headers: [.authorization: "Bearer \(h.adminToken)"])
+            let bad = try await client.execute(
+                uri: "/api/v1/audit?since=yesterday", method: .get, headers: [.authorization: "Bearer \(h.adminToken)"])
             XCTAssertEqual(bad.status, .badRequest)
 
             let page = try await client.execute(

@@ -155,4 +155,43 @@ final class OperatingCLITests: XCTestCase {
         let unknown = try await runDetached(["audit", "list", "--actor", "ghost@example.com"] + database)
         XCTAssertEqual(unknown.status, 1)
     }
+
+    func testServeAppliesTheRetentionPolicyAtStartUp() async throws {
+        let directory = try makeTemporaryDirectory()
+        let h = try await PrivacyHarness(directory: directory)
+        try await h.makeCase(
+            ticket: "INC-SERVE", email: "sid.serve@example.com", name: "Sid Serve", comment: "serve comment", message: "serve message",
+            reply: "serve reply", at: Date().addingTimeInterval(-40 * 86_400))
+        let settings = h.server.settings
+        let environment = [
+            "HAPPYDESK_RETENTION_DAYS": "30", "HAPPYDESK_OUTBOX_DIR": settings.outboxDirectory,
+            "HAPPYDESK_SECRET_KEY_FILE": settings.resolvedSecretKeyFile, "HAPPYDESK_DELIVERY_DISABLED": "1",
+        ]
+        let bad = try await runDetached(["serve", "--retention-days", "0"] + databaseArguments(settings), environment: environment)
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.err.contains("HAPPYDESK_RETENTION_DAYS"), bad.err)
+        let server = try startHappydesk(["serve", "--port", "\(freeTCPPort())"] + databaseArguments(settings), environment)
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        let deadline = Date().addingTimeInterval(20)
+        var messages = -1
+        while Date() < deadline {
+            messages = try await h.count("SELECT count(*) FROM messages")
+            if messages == 0 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        XCTAssertEqual(messages, 0, "the start-up run removed the old conversation")
+        let comments = try await h.count("SELECT count(*) FROM responses WHERE comment IS NOT NULL")
+        XCTAssertEqual(comments, 0)
+        var runs: [AuditEntry] = []
+        while Date() < deadline {
+            runs = try await AuditLog.list(h.server.database, AuditQuery()).filter { $0.action == "retention.run" }
+            if !runs.isEmpty { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        XCTAssertEqual(runs.first?.actor_kind, "system")
+        XCTAssertEqual(runs.first?.remote, "system")
+    }
 }

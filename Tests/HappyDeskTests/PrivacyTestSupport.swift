@@ -40,7 +40,8 @@ struct PrivacyHarness {
         // The survey goes out first (unless its link has expired by now, as for a case months old).
         try await harness.deliverAll()
         let (response, _) = try await server.answers.submit(
-            token: token, answer: SurveyAnswer(score: score, factors: [score <= 6 ? "slow" : "speed"], comment: comment), now: at.addingTimeInterval(600))
+            token: token, answer: SurveyAnswer(score: score, factors: [score <= 6 ? "slow" : "speed"], comment: comment),
+            now: at.addingTimeInterval(600))
         _ = try await server.feedback.requesterMessage(token: token, text: message, now: at.addingTimeInterval(1200))
         _ = try await server.feedback.reply(by: manager, responseID: response.id, text: reply, now: at.addingTimeInterval(1800))
         try await harness.deliverAll()
@@ -49,7 +50,8 @@ struct PrivacyHarness {
 
     /// The dashboard over every day, as JSON without the parts that may differ (generation time, comments).
     func dashboardFigures() throws -> [String: String] {
-        let filters = try DashboardFilters(from: "2025-01-01", to: DashboardDay.string(Date()), period: "month", by: "service", kind: nil, minimum: "1")
+        let filters = try DashboardFilters(
+            from: "2025-01-01", to: DashboardDay.string(Date()), period: "month", by: "service", kind: nil, minimum: "1")
         let report = try DashboardBuilder(store: DashboardStore(reader: server.database), catalog: server.catalog).build(filters)
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: report.json()) as? [String: Any])
         var figures: [String: String] = [:]

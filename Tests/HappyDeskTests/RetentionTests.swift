@@ -42,17 +42,21 @@ final class RetentionTests: XCTestCase {
 
         try await h.server.database.read { db in
             let oldInvitation = try XCTUnwrap(
-                try SQLRow.fetchOne(db, sql: "SELECT requester_email, requester_name FROM invitations WHERE id = ?", arguments: [oldCase.invitationID]))
+                try SQLRow.fetchOne(
+                    db, sql: "SELECT requester_email, requester_name FROM invitations WHERE id = ?", arguments: [oldCase.invitationID]))
             XCTAssertEqual(oldInvitation[0] as String, "")
             XCTAssertNil(oldInvitation[1] as String?)
-            let oldClosure = try XCTUnwrap(try SQLRow.fetchOne(db, sql: "SELECT requester_email, requester_name, requester_locale FROM closures WHERE ticket_id = 'INC-OLD'"))
+            let oldClosure = try XCTUnwrap(
+                try SQLRow.fetchOne(db, sql: "SELECT requester_email, requester_name, requester_locale FROM closures WHERE ticket_id = 'INC-OLD'"))
             XCTAssertEqual(oldClosure[0] as String, "")
             XCTAssertNil(oldClosure[1] as String?)
             XCTAssertNil(oldClosure[2] as String?)
-            let oldResponse = try XCTUnwrap(try SQLRow.fetchOne(db, sql: "SELECT score, comment FROM responses WHERE id = ?", arguments: [oldCase.responseID]))
+            let oldResponse = try XCTUnwrap(
+                try SQLRow.fetchOne(db, sql: "SELECT score, comment FROM responses WHERE id = ?", arguments: [oldCase.responseID]))
             XCTAssertEqual(oldResponse[0] as Int, 3, "the score stays")
             XCTAssertNil(oldResponse[1] as String?)
-            XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT count(*) FROM response_factors WHERE response_id = ?", arguments: [oldCase.responseID]), 1)
+            XCTAssertEqual(
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM response_factors WHERE response_id = ?", arguments: [oldCase.responseID]), 1)
             XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT count(*) FROM messages WHERE response_id = ?", arguments: [oldCase.responseID]), 0)
             XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT count(*) FROM deliveries WHERE invitation_id = ?", arguments: [oldCase.invitationID]), 0)
             let oldEvents = try String.fetchAll(db, sql: "SELECT payload FROM events WHERE invitation_id = ?", arguments: [oldCase.invitationID])

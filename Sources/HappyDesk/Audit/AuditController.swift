@@ -41,7 +41,8 @@ public struct AuditController: Sendable {
         }
         if let text = parameters["after"].map(String.init) {
             guard let after = Int64(text), after >= 0 else {
-                throw AppError.badRequest("after must be an audit id (a whole number ≥ 0), not '\(TextLimit.preview(text, 40))'", code: "invalid_after")
+                throw AppError.badRequest(
+                    "after must be an audit id (a whole number ≥ 0), not '\(TextLimit.preview(text, 40))'", code: "invalid_after")
             }
             query.after = after
         }
@@ -56,7 +57,8 @@ public struct AuditController: Sendable {
     func resolveActor(_ text: String) async throws -> Int64 {
         if let id = Int64(text), id > 0 { return id }
         guard let id = try await users.id(email: text) else {
-            throw AppError.badRequest("actor must be a user id or the email of a user; no user has the email '\(TextLimit.preview(text, 80))'", code: "invalid_actor")
+            throw AppError.badRequest(
+                "actor must be a user id or the email of a user; no user has the email '\(TextLimit.preview(text, 80))'", code: "invalid_actor")
         }
         return id
     }
@@ -86,6 +88,8 @@ extension AuditQuery {
         if let date = ISO8601.parse(trimmed) { return date }
         if trimmed.count == 10, let date = ISO8601.parse(trimmed + "T00:00:00Z") { return date }
         throw AuditInputError(
-            description: "since must be a date (2026-11-01), a date-time (2026-11-01T08:00:00Z) or a duration (90m, 24h, 7d), not '\(TextLimit.preview(text, 40))'")
+            description:
+                "since must be a date (2026-11-01), a date-time (2026-11-01T08:00:00Z) or a duration (90m, 24h, 7d), not '\(TextLimit.preview(text, 40))'"
+        )
     }
 }

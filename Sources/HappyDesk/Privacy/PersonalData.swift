@@ -26,14 +26,20 @@ struct RetentionTable: Sendable {
     let step: @Sendable (any SQLConnection, Date, Int64, Int) throws -> PrivacyStep
 
     static let all: [RetentionTable] = [
-        RetentionTable(name: "messages") { db, cutoff, after, limit in try FeedbackStore.deleteMessages(db, before: cutoff, after: after, limit: limit) },
-        RetentionTable(name: "responses") { db, cutoff, after, limit in try ResponseStore.scrubComments(db, before: cutoff, after: after, limit: limit) },
+        RetentionTable(name: "messages") { db, cutoff, after, limit in
+            try FeedbackStore.deleteMessages(db, before: cutoff, after: after, limit: limit)
+        },
+        RetentionTable(name: "responses") { db, cutoff, after, limit in
+            try ResponseStore.scrubComments(db, before: cutoff, after: after, limit: limit)
+        },
         RetentionTable(name: "events") { db, cutoff, after, limit in try EventLog.scrub(db, before: cutoff, after: after, limit: limit) },
         RetentionTable(name: "deliveries") { db, cutoff, after, limit in try Outbox.delete(db, before: cutoff, after: after, limit: limit) },
         RetentionTable(name: "invitations") { db, cutoff, after, limit in
             try InvitationStore.scrubInvitations(db, before: cutoff, after: after, limit: limit)
         },
-        RetentionTable(name: "closures") { db, cutoff, after, limit in try InvitationStore.scrubClosures(db, before: cutoff, after: after, limit: limit) },
+        RetentionTable(name: "closures") { db, cutoff, after, limit in
+            try InvitationStore.scrubClosures(db, before: cutoff, after: after, limit: limit)
+        },
     ]
 }
 
