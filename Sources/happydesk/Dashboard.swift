@@ -52,7 +52,8 @@ struct Dashboard: AsyncParsableCommand {
                     try DashboardDatabase.openForReading(path: settings.databasePath, migrations: settings.migrationsDirectory)
                 }
             let catalog = try SurveyCatalog.load(directory: settings.surveysDirectory)
-            report = try DashboardBuilder(store: DashboardStore(reader: pool), catalog: catalog)
+            let retention = try Settings.parseRetentionDays(env("HAPPYDESK_RETENTION_DAYS"))
+            report = try DashboardBuilder(store: DashboardStore(reader: pool), catalog: catalog, retentionDays: retention)
                 .build(filters) { fraction, step in bar.update(fraction, note: step) }
             bar.finish()
         } catch {

@@ -15,7 +15,10 @@ struct HappyDeskCommand: AsyncParsableCommand {
 
             Start with:  happydesk serve        (migrates, then serves on http://127.0.0.1:8080)
             """,
-        subcommands: [Serve.self, Migrate.self, Surveys.self, Users.self, OutboxCommand.self, Dashboard.self, Demo.self, Copy.self]
+        subcommands: [
+            Serve.self, Migrate.self, Surveys.self, Users.self, OutboxCommand.self, Dashboard.self, Demo.self, Copy.self, Backup.self, Retention.self,
+            Erase.self, Audit.self,
+        ]
     )
 }
 

@@ -98,7 +98,7 @@ struct OutboxCommand: AsyncParsableCommand {
 
         func run() async throws {
             let admin = OutboxCommand.openDatabase(storage)
-            let requeued = try await admin.retry(ids: allDead || ids.isEmpty ? nil : ids)
+            let requeued = try await admin.retry(ids: allDead || ids.isEmpty ? nil : ids, actor: .cli)
             print("requeued \(requeued) deliver\(requeued == 1 ? "y" : "ies")")
         }
     }
@@ -125,7 +125,7 @@ struct OutboxCommand: AsyncParsableCommand {
             guard olderThanDays >= 0 else { fail("--older-than-days must be 0 or more") }
             let admin = OutboxCommand.openDatabase(storage)
             let cutoff = Date().addingTimeInterval(-Double(olderThanDays) * 86_400)
-            let removed = try await admin.purge(olderThan: cutoff, includeDead: dead)
+            let removed = try await admin.purge(olderThan: cutoff, includeDead: dead, actor: .cli)
             print("purged \(removed) deliver\(removed == 1 ? "y" : "ies")")
         }
     }

@@ -58,8 +58,19 @@ struct Serve: AsyncParsableCommand {
             valueName: "n"))
     var streamBuffer: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "Remove personal data (comments, messages, requesters' names and addresses, outbox rows, .eml files) recorded more than this many days ago: at start-up and daily. [env: HAPPYDESK_RETENTION_DAYS] (default: keep everything)",
+            valueName: "days"))
+    var retentionDays: String?
+
     func run() async throws {
         var settings = storage.settings()
+        do {
+            settings.retentionDays = try Settings.parseRetentionDays(retentionDays ?? env("HAPPYDESK_RETENTION_DAYS"))
+        } catch {
+            fail("\(error)")
+        }
         if let host = host ?? env("HAPPYDESK_HOST") { settings.host = host }
         if let port = port ?? env("HAPPYDESK_PORT").flatMap(Int.init) { settings.port = port }
         guard (1...65535).contains(settings.port) else { fail("port must be from 1 to 65535, not \(settings.port)") }
@@ -107,6 +118,9 @@ struct Serve: AsyncParsableCommand {
         logger.info(
             "happydesk listening", metadata: ["url": "http://\(settings.host):\(settings.port)", "database": "\(settings.databaseDisplayName)"])
         var services: [any Service] = [RollupService(writer: server.database, logger: logger)]
+        if let days = settings.retentionDays {
+            services.append(RetentionService(personalData: server.personalData, days: days, logger: logger))
+        }
         if let postgres = server.database as? PostgresStorage {
             services.append(PostgresEventFanOut(storage: postgres, hub: server.hub, logger: logger))
         }

@@ -56,7 +56,7 @@ struct Users: AsyncParsableCommand {
             let pool = try openMigrated(storage)
             do {
                 let (user, token) = try await UserStore(writer: pool).add(
-                    name: name, email: email, role: parsed, assigneeID: assigneeId, groups: groups, services: services)
+                    name: name, email: email, role: parsed, assigneeID: assigneeId, groups: groups, services: services, actor: .cli)
                 print("added \(user.role.rawValue) \(user.name)\(user.email.map { " <\($0)>" } ?? "") (id \(user.id))\(Users.scopeText(user))")
                 print("API token (shown once): \(token)")
             } catch let error as AppError {
@@ -89,7 +89,7 @@ struct Users: AsyncParsableCommand {
             let pool = try openMigrated(storage)
             let key: UserStore.UserKey = email.map { .email($0) } ?? .id(id ?? 0)
             do {
-                guard let user = try await UserStore(writer: pool).update(key, name: name, role: parsed, groups: groups, services: services) else {
+                guard let user = try await UserStore(writer: pool).update(key, name: name, role: parsed, groups: groups, services: services, actor: .cli) else {
                     fail(email.map { "no user with email \($0)" } ?? "no user with id \(id ?? 0)")
                 }
                 print("updated \(user.role.rawValue) \(user.name)\(user.email.map { " <\($0)>" } ?? "") (id \(user.id))\(Users.scopeText(user))")
@@ -128,10 +128,10 @@ struct Users: AsyncParsableCommand {
             let pool = try openMigrated(storage)
             let store = UserStore(writer: pool)
             if let email {
-                guard try await store.revoke(email: email) else { fail("no active user with email \(email)") }
+                guard try await store.revoke(email: email, actor: .cli) else { fail("no active user with email \(email)") }
                 print("revoked \(email)")
             } else if let id {
-                guard try await store.revoke(id: id) else { fail("no active user with id \(id)") }
+                guard try await store.revoke(id: id, actor: .cli) else { fail("no active user with id \(id)") }
                 print("revoked user \(id)")
             }
         }

@@ -5,10 +5,13 @@ import Foundation
 public struct DashboardBuilder: Sendable {
     public let store: DashboardStore
     public let catalog: SurveyCatalog
+    /// `HAPPYDESK_RETENTION_DAYS`: the report says that older comments are removed.
+    public var retentionDays: Int?
 
-    public init(store: DashboardStore, catalog: SurveyCatalog) {
+    public init(store: DashboardStore, catalog: SurveyCatalog, retentionDays: Int? = nil) {
         self.store = store
         self.catalog = catalog
+        self.retentionDays = retentionDays
     }
 
     /// Builds the report. `progress` receives a fraction and a step name, for a terminal progress bar.
@@ -133,6 +136,10 @@ public struct DashboardBuilder: Sendable {
             hasData: overall.figures.responses > 0, summary: [], overall: overall, current: current, previous: previous,
             periods: periods, days: days, factors: factors, breakdown: .init(dimension: filters.dimension, rows: breakdownRows),
             reassignments: reassignments, lostTime: lostTime, comments: comments)
+        if let days = retentionDays {
+            report.commentsRetentionDays = days
+            report.commentsNotice = DashboardReport.retentionNotice(days: days)
+        }
         progress?(0.95, "summary")
         report.summary = try DashboardSummary(builder: self, filters: filters).sentences(
             for: report, previousStart: previousStart, firstPeriod: firstPeriod)

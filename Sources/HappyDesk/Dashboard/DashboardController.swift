@@ -9,10 +9,13 @@ import Hummingbird
 public struct DashboardController: Sendable {
     public let builder: DashboardBuilder
     public let users: UserStore
+    /// Dashboard views and exports are recorded here.
+    public let audit: AuditTrail?
 
-    public init(builder: DashboardBuilder, users: UserStore) {
+    public init(builder: DashboardBuilder, users: UserStore, audit: AuditTrail? = nil) {
         self.builder = builder
         self.users = users
+        self.audit = audit
     }
 
     public func register(on router: Router<AppRequestContext>) {
@@ -28,6 +31,7 @@ public struct DashboardController: Sendable {
         } catch let error as AppError {
             throw error.html()
         }
+        try await audit?.record(.dashboardView, request: request, context: context, target: "dashboard", details: Self.auditDetails(request))
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.cacheControl] = "no-store"
@@ -43,6 +47,9 @@ public struct DashboardController: Sendable {
         }
         let report = try await build(request, user: try context.requireUser())
         guard report.hasData else { throw AppError.badRequest(report.noDataMessage, code: "no_data") }
+        var details = Self.auditDetails(request)
+        details["format"] = format
+        try await audit?.record(.export, request: request, context: context, target: "metrics", details: details)
         var headers = HTTPFields()
         headers[.cacheControl] = "no-store"
         if format == "csv" {
@@ -51,6 +58,15 @@ public struct DashboardController: Sendable {
         }
         headers[.contentType] = "application/json; charset=utf-8"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try report.json())))
+    }
+
+    /// The filters of a view, for its audit row (no personal data: dates, a dimension, a kind).
+    static func auditDetails(_ request: Request) -> [String: any Sendable] {
+        var details: [String: any Sendable] = [:]
+        for name in ["from", "to", "period", "by", "kind", "group", "service"] {
+            if let value = request.uri.queryParameters[Substring(name)] { details[name] = TextLimit.preview(String(value), 40) }
+        }
+        return details
     }
 
     func build(_ request: Request, user: AuthenticatedUser) async throws -> DashboardReport {

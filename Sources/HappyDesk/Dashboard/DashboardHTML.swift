@@ -220,8 +220,11 @@ public enum DashboardHTML {
     }
 
     static func comments(_ report: DashboardReport) -> String {
-        guard !report.comments.isEmpty else { return "<section><h2>Latest comments</h2><p class=\"note\">No comments in this range.</p></section>" }
-        var html = "<section aria-labelledby=\"c-h\"><h2 id=\"c-h\">Latest comments</h2><ol class=\"comments\">"
+        let notice = report.commentsNotice.map { "<p class=\"note retention\">\(SVGChart.escape($0))</p>" } ?? ""
+        guard !report.comments.isEmpty else {
+            return "<section><h2>Latest comments</h2>\(notice)<p class=\"note\">No comments in this range.</p></section>"
+        }
+        var html = "<section aria-labelledby=\"c-h\"><h2 id=\"c-h\">Latest comments</h2>\(notice)<ol class=\"comments\">"
         for c in report.comments {
             let lost = c.lostMinutes.map { "lost \(DashboardFormat.duration(minutes: Double($0)))" } ?? "lost time not answered"
             html +=

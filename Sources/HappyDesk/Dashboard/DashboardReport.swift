@@ -264,6 +264,14 @@ public struct DashboardReport: Sendable, Codable {
     public var reassignments: [GroupRow]
     public var lostTime: LostTime
     public var comments: [Comment]
+    /// Set when a retention policy removes comments (`HAPPYDESK_RETENTION_DAYS`): its days, and the sentence shown
+    /// beside the latest comments.
+    public var commentsRetentionDays: Int?
+    public var commentsNotice: String?
+
+    static func retentionNotice(days: Int) -> String {
+        "Comments older than \(days) day\(days == 1 ? "" : "s") are removed by the retention policy."
+    }
 
     /// The one-line message for an empty range, shared by the CLI and the API.
     public var noDataMessage: String {

@@ -44,12 +44,30 @@ public struct OutboxAdmin: Sendable {
         try await database.read { db in try Outbox.attempts(db, deliveryID: deliveryID) }
     }
 
-    public func retry(ids: [Int64]?) async throws -> Int {
-        try await database.write { db in try Outbox.retry(db, ids: ids) }
+    /// With `actor`, an `outbox.retry` audit row is written in the same transaction.
+    public func retry(ids: [Int64]?, actor: AuditActor? = nil) async throws -> Int {
+        try await database.write { db in
+            let requeued = try Outbox.retry(db, ids: ids)
+            if let actor {
+                try AuditLog.record(
+                    db, .outboxRetry, actor: actor, target: ids.map { "deliveries:\($0.count)" } ?? "deliveries:dead",
+                    details: ["requeued": requeued, "ids": (ids ?? []).prefix(100).map { Int($0) }])
+            }
+            return requeued
+        }
     }
 
-    public func purge(olderThan: Date, includeDead: Bool) async throws -> Int {
-        try await database.write { db in try Outbox.purge(db, olderThan: olderThan, includeDead: includeDead) }
+    /// With `actor`, an `outbox.purge` audit row is written in the same transaction.
+    public func purge(olderThan: Date, includeDead: Bool, actor: AuditActor? = nil) async throws -> Int {
+        try await database.write { db in
+            let removed = try Outbox.purge(db, olderThan: olderThan, includeDead: includeDead)
+            if let actor {
+                try AuditLog.record(
+                    db, .outboxPurge, actor: actor, target: "deliveries",
+                    details: ["removed": removed, "older_than": ISO8601.format(olderThan), "dead": includeDead])
+            }
+            return removed
+        }
     }
 }
 

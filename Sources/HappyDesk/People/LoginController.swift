@@ -8,10 +8,13 @@ import Hummingbird
 public struct LoginController: Sendable {
     public let users: UserStore
     public let secureCookies: Bool
+    /// Sign-ins (successful and failed) and sign-outs are recorded here.
+    public let audit: AuditTrail?
 
-    public init(users: UserStore, secureCookies: Bool) {
+    public init(users: UserStore, secureCookies: Bool, audit: AuditTrail? = nil) {
         self.users = users
         self.secureCookies = secureCookies
+        self.audit = audit
     }
 
     public func register(on router: Router<AppRequestContext>) {
@@ -37,6 +40,9 @@ public struct LoginController: Sendable {
         let token = (form.first { $0.0 == "token" }?.1 ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard let started = try await users.startSession(token: token) else {
             context.logger.notice("analyst login failed")
+            try await audit?.record(
+                .signinFailure, actor: .anonymous(remote: audit?.remote(request, context) ?? "unknown"), target: "token",
+                details: ["reason": "unknown_or_revoked_token"])
             return try AnalystPage.loginPage(
                 error: "That token is unknown or revoked. Ask an admin for a new one: happydesk users add …", request: request,
                 secure: secureCookies, status: .unauthorized
@@ -44,6 +50,9 @@ public struct LoginController: Sendable {
         }
         let (user, session) = started
         context.logger.info("analyst signed in", metadata: ["user": "\(user.id)"])
+        try await audit?.record(
+            .signinSuccess, actor: .user(user, remote: audit?.remote(request, context) ?? "unknown"), target: "user:\(user.id)",
+            details: ["method": "token"])
         var response = Response(status: .seeOther, headers: [.location: "/analyst", .cacheControl: "no-store"])
         response.setCookie(
             try Cookie.validated(
@@ -62,7 +71,11 @@ public struct LoginController: Sendable {
             return try AnalystPage.loginPage(error: error.message, request: request, secure: secureCookies, status: .forbidden)
         }
         if let session = request.cookies[AuthMiddleware.cookieName]?.value {
+            let user = try await users.user(session: session)
             try await users.endSession(session)
+            if let user, let audit {
+                try await audit.record(.signout, actor: .user(user, remote: audit.remote(request, context)), target: "user:\(user.id)")
+            }
         }
         var response = Response(status: .seeOther, headers: [.location: "/analyst", .cacheControl: "no-store"])
         response.setCookie(

@@ -91,9 +91,10 @@ public struct UserStore: Sendable {
     /// Adds a user and returns the clear API token, which is never stored. People need an email (it is
     /// matched against closures' assignee); an integration may go without one.
     /// A lead needs `groups`, an owner `services` (`ScopeNames`); nobody else may have either.
+    /// With `actor`, a `user.add` audit row is written in the same transaction.
     public func add(
         name: String, email: String?, role: AuthenticatedUser.Role, assigneeID: String? = nil, groups: [String] = [], services: [String] = [],
-        now: Date = Date()
+        actor: AuditActor? = nil, now: Date = Date()
     ) async throws -> (UserRecord, String) {
         let name = try Self.validName(name)
         let groups = try ScopeNames.validate(groups, flag: "groups")
@@ -119,6 +120,9 @@ public struct UserStore: Sendable {
                 "INSERT INTO users (name, email, assignee_id, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 name, stored, assigneeID, role.rawValue, SurveyToken.hash(token), now)
             try Self.replaceScope(db, userID: id, groups: groups, services: services)
+            if let actor {
+                try AuditLog.record(db, .userAdd, actor: actor, target: "user:\(id)", details: ["role": role.rawValue], at: now)
+            }
             return UserRecord(
                 id: id, name: name, email: stored, assigneeID: assigneeID, role: role, createdAt: now, revokedAt: nil, groups: groups,
                 services: services)
@@ -145,10 +149,11 @@ public struct UserStore: Sendable {
     /// from lead or owner drops the groups or services it had; the result must follow `ScopeNames.check`.
     /// Ends the user's browser sessions when the role or scope changed, so pages pick up the new scope on
     /// the next sign-in; open streams re-read the user within `SessionSettings.recheckInterval`.
-    /// Returns nil when no user matched.
+    /// Returns nil when no user matched. With `actor`, a `user.update` audit row (the new role and which fields
+    /// changed, no names) is written in the same transaction.
     public func update(
         _ key: UserKey, name: String? = nil, role: AuthenticatedUser.Role? = nil, groups: [String]? = nil, services: [String]? = nil,
-        now: Date = Date()
+        actor: AuditActor? = nil, now: Date = Date()
     ) async throws -> UserRecord? {
         let name = try name.map(Self.validName)
         let groups = try groups.map { try ScopeNames.validate($0, flag: "groups") }
@@ -176,6 +181,16 @@ public struct UserStore: Sendable {
             try Self.replaceScope(db, userID: record.id, groups: record.groups, services: record.services)
             if before.role != record.role || before.groups != record.groups || before.services != record.services {
                 try db.execute("DELETE FROM sessions WHERE user_id = ?", record.id)
+            }
+            if let actor {
+                var changed: [String] = []
+                if before.name != record.name { changed.append("name") }
+                if before.role != record.role { changed.append("role") }
+                if before.groups != record.groups { changed.append("groups") }
+                if before.services != record.services { changed.append("services") }
+                try AuditLog.record(
+                    db, .userUpdate, actor: actor, target: "user:\(record.id)",
+                    details: ["role": record.role.rawValue, "changed": changed.joined(separator: ",")], at: now)
             }
             return record
         }
@@ -222,20 +237,25 @@ public struct UserStore: Sendable {
 
     /// Revokes a user's token and ends their sessions; returns false when no active user matched.
     /// Open sockets notice within `SessionSettings.recheckInterval`, even when this runs in another process.
-    public func revoke(email: String, now: Date = Date()) async throws -> Bool {
-        try await revoke(where: writer.dialect.equalsIgnoringCase("email"), email, now: now)
+    public func revoke(email: String, actor: AuditActor? = nil, now: Date = Date()) async throws -> Bool {
+        try await revoke(where: writer.dialect.equalsIgnoringCase("email"), email, actor: actor, now: now)
     }
 
     /// Revokes by id: the way to revoke an integration, which may have no email.
-    public func revoke(id: Int64, now: Date = Date()) async throws -> Bool {
-        try await revoke(where: "id = ?", id, now: now)
+    public func revoke(id: Int64, actor: AuditActor? = nil, now: Date = Date()) async throws -> Bool {
+        try await revoke(where: "id = ?", id, actor: actor, now: now)
     }
 
-    private func revoke(where condition: String, _ value: some SQLBindable, now: Date) async throws -> Bool {
+    /// With `actor`, a `user.revoke` audit row (by user id) is written in the same transaction.
+    private func revoke(where condition: String, _ value: some SQLBindable, actor: AuditActor?, now: Date) async throws -> Bool {
         try await writer.write { db in
-            let changed = try db.execute("UPDATE users SET revoked_at = ? WHERE \(condition) AND revoked_at IS NULL", now, value) > 0
+            let ids = try db.column(
+                Int64.self, "UPDATE users SET revoked_at = ? WHERE \(condition) AND revoked_at IS NULL RETURNING id", now, value)
             try db.execute("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE \(condition))", value)
-            return changed
+            if let actor {
+                for id in ids { try AuditLog.record(db, .userRevoke, actor: actor, target: "user:\(id)", at: now) }
+            }
+            return !ids.isEmpty
         }
     }
 

@@ -11,7 +11,7 @@ public struct DatabaseCopy {
         ("closures", true), ("invitations", true), ("deliveries", true), ("delivery_attempts", true), ("responses", true),
         ("response_factors", false), ("users", true), ("user_scopes", false), ("sessions", false), ("events", true), ("messages", true),
         ("kudos", true),
-        ("response_follow_ups", false), ("happydesk_settings", false),
+        ("response_follow_ups", false), ("happydesk_settings", false), ("audit", true),
     ]
 
     public struct Report: Sendable {

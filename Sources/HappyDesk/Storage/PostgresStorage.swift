@@ -215,6 +215,10 @@ public final class PostgresStorage: AppStorage {
         try withConnection { connection in try PostgresMigrator(directory: directory).checkMigrated(connection) }
     }
 
+    public func reclaimFreedSpace() async throws -> String {
+        "PostgreSQL: rows deleted and updated; their space is reused after VACUUM (autovacuum), run VACUUM FULL to return it at once"
+    }
+
     public func close() async {
         closedFlag.withLockedValue { $0 = true }
         let connections = idle.withLockedValue { all -> [PostgresConnection] in
@@ -269,6 +273,8 @@ final class PostgresSQLConnection: SQLConnection {
     func notify(_ channel: String) {
         notifyOnCommit.insert(channel)
     }
+
+    func secureDelete(_ on: Bool) throws {}
 
     init(connection: PostgresConnection, storage: PostgresStorage) {
         self.connection = connection

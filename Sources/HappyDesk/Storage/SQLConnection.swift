@@ -58,6 +58,9 @@ public protocol SQLConnection: AnyObject {
     func flush() throws
     /// Asks for `NOTIFY channel` when the transaction commits (PostgreSQL; nothing on SQLite).
     func notify(_ channel: String)
+    /// SQLite's `PRAGMA secure_delete`: while on, deleted and overwritten content (and freed pages) is zeroed in
+    /// the file, so erased personal data leaves no bytes behind. Nothing on PostgreSQL (space is reused by VACUUM).
+    func secureDelete(_ on: Bool) throws
 }
 
 extension SQLConnection {
@@ -145,4 +148,8 @@ public protocol AppStorage: AnyObject, Sendable {
     func checkMigrated(directory: URL) throws
     /// Closes connections; later calls fail.
     func close() async
+    /// After an erasure: leaves no copy of deleted rows in the storage's files. SQLite: `VACUUM` (rewrites the
+    /// file from live rows only, free pages included), then a `TRUNCATE` checkpoint of the WAL, retried while
+    /// readers hold it. PostgreSQL: nothing here (a later VACUUM reuses the space); returns what it did, for reports.
+    func reclaimFreedSpace() async throws -> String
 }

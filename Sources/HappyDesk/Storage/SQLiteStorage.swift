@@ -67,6 +67,36 @@ public final class SQLiteStorage: AppStorage {
     public func close() async {
         try? pool.close()
     }
+
+    public func reclaimFreedSpace() async throws -> String {
+        try await pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+            defer { try? db.execute(sql: "PRAGMA secure_delete = OFF") }
+            try db.execute(sql: "VACUUM")
+        }
+        let attempts = try await checkpointTruncate()
+        return "SQLite: VACUUM rewrote \(path); WAL checkpointed and truncated\(attempts > 1 ? " after \(attempts) tries" : "")"
+    }
+
+    /// `PRAGMA wal_checkpoint(TRUNCATE)` until it completes (a reader on an old snapshot makes it busy), up to about
+    /// 30 s; returns the number of tries.
+    @discardableResult
+    public func checkpointTruncate(timeout: TimeInterval = 30) async throws -> Int {
+        let deadline = Date().addingTimeInterval(timeout)
+        var tries = 0
+        while true {
+            tries += 1
+            let busy = try await pool.writeWithoutTransaction { db -> Bool in
+                guard let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)") else { return false }
+                return (row[0] as Int? ?? 0) != 0
+            }
+            if !busy { return tries }
+            guard Date() < deadline else {
+                throw StorageUnavailable("the WAL of \(path) could not be checkpointed: readers kept it busy for \(Int(timeout)) s")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
 }
 
 /// The database file cannot be written (its permissions, or a read-only mount).
@@ -117,6 +147,10 @@ final class SQLiteConnection: SQLConnection {
     func flush() throws {}
 
     func notify(_ channel: String) {}
+
+    func secureDelete(_ on: Bool) throws {
+        try db.execute(sql: on ? "PRAGMA secure_delete = ON" : "PRAGMA secure_delete = OFF")
+    }
 
     func insert(_ sql: String, _ arguments: [SQLValue]) throws -> Int64 {
         try statement(sql, arguments).execute()

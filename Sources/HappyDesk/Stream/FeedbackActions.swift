@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 
 /// What analysts, managers and requesters do on a response: reply, acknowledge, give kudos, answer back.
 ///
@@ -22,7 +23,10 @@ public struct FeedbackActions: Sendable {
     var replyChannel: DeliveryChannel { Outbox.defaultChannel(settings: settings) }
 
     /// An analyst's (or manager's) reply: saved to the thread, queued as an email to the requester.
-    public func reply(by user: AuthenticatedUser, responseID: Int64, text: String?, now: Date = Date()) async throws -> ActionResult {
+    /// `remote` (the client address) goes into the audit row written in the same transaction.
+    public func reply(by user: AuthenticatedUser, responseID: Int64, text: String?, remote: String = "unknown", now: Date = Date()) async throws
+        -> ActionResult
+    {
         let text = try FeedbackText.validated(text)
         let channel = replyChannel
         let (result, event) = try await batcher.write { db -> (ActionResult, StoredEvent) in
@@ -37,6 +41,8 @@ public struct FeedbackActions: Sendable {
             )
             let event = try Self.appendMessage(
                 db, access: access, messageID: messageID, author: .analyst, authorName: user.name, text: text, now: now)
+            try AuditLog.record(
+                db, .reply, actor: .user(user, remote: remote), target: "response:\(responseID)", details: ["message_id": messageID], at: now)
             return (ActionResult(response_id: responseID, message_id: messageID, event_id: event.id), event)
         }
         await publisher.publish([event])
@@ -70,17 +76,22 @@ public struct FeedbackActions: Sendable {
 
     /// Marks a response handled: clears its follow-up flag and re-arms its alert and reopen webhooks, so a
     /// later turn for the worse is reported once more (`FollowUpRules`).
-    public func acknowledge(by user: AuthenticatedUser, responseID: Int64, now: Date = Date()) async throws -> ActionResult {
+    public func acknowledge(by user: AuthenticatedUser, responseID: Int64, remote: String = "unknown", now: Date = Date()) async throws
+        -> ActionResult
+    {
         try await batcher.write { db -> ActionResult in
             _ = try ResponseAccess.load(db, responseID: responseID, user: user)
             try FeedbackStore.acknowledge(db, responseID: responseID, userID: user.id, now: now)
+            try AuditLog.record(db, .acknowledge, actor: .user(user, remote: remote), target: "response:\(responseID)", at: now)
             return ActionResult(response_id: responseID, handled_at: now)
         }
     }
 
     /// A manager's recognition on a response, shown to the analyst it credits. Leads and owners give kudos
     /// within their scope (`ResponseAccess.load` refuses a response outside it).
-    public func kudos(by user: AuthenticatedUser, responseID: Int64, text: String?, now: Date = Date()) async throws -> ActionResult {
+    public func kudos(by user: AuthenticatedUser, responseID: Int64, text: String?, remote: String = "unknown", now: Date = Date()) async throws
+        -> ActionResult
+    {
         guard user.givesKudos else {
             throw AppError(.forbidden, code: "forbidden", "only managers, admins, leads and owners can give kudos")
         }
@@ -97,10 +108,17 @@ public struct FeedbackActions: Sendable {
                 db, type: StreamEventType.kudosCreated, responseID: responseID, invitationID: access.invitationID,
                 assigneeID: access.assigneeID ?? access.assigneeEmail, payload: body, at: now, surveyID: access.surveyID
             )
+            try AuditLog.record(
+                db, .kudos, actor: .user(user, remote: remote), target: "response:\(responseID)", details: ["kudos_id": kudosID], at: now)
             return (ActionResult(response_id: responseID, kudos_id: kudosID, event_id: event.id), event)
         }
         await publisher.publish([event])
         return result
+    }
+
+    /// The client address of a request, as the audit rows of these actions record it.
+    public func remote(_ request: Request, _ context: AppRequestContext) -> String {
+        ClientAddress.of(request, context, trustProxy: settings.limits.trustProxy)
     }
 
     static func appendMessage(

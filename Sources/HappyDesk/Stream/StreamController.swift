@@ -40,7 +40,7 @@ public struct StreamController: Sendable {
                 let after = (try? Self.after(context.request)) ?? nil
                 try await StreamSession(
                     user: user, credential: credential, after: after, reader: session.reader, hub: session.hub, actions: session.actions,
-                    users: session.users, logger: context.logger
+                    users: session.users, remote: session.actions.remote(context.request, context.requestContext), logger: context.logger
                 ).run(inbound: inbound, outbound: outbound)
             })
     }
@@ -75,20 +75,23 @@ public struct StreamController: Sendable {
     @Sendable func reply(request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.requireUser()
         let input = try JSONInput.decode(TextInput.self, from: try await JSONInput.body(request))
-        let result = try await actions.reply(by: user, responseID: try Self.responseID(context), text: input.text)
+        let result = try await actions.reply(
+            by: user, responseID: try Self.responseID(context), text: input.text, remote: actions.remote(request, context))
         return try JSONBody.response(result, status: .created)
     }
 
     @Sendable func kudos(request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.requireUser()
         let input = try JSONInput.decode(TextInput.self, from: try await JSONInput.body(request))
-        let result = try await actions.kudos(by: user, responseID: try Self.responseID(context), text: input.text)
+        let result = try await actions.kudos(
+            by: user, responseID: try Self.responseID(context), text: input.text, remote: actions.remote(request, context))
         return try JSONBody.response(result, status: .created)
     }
 
     @Sendable func acknowledge(request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.requireUser()
-        return try JSONBody.response(try await actions.acknowledge(by: user, responseID: try Self.responseID(context)))
+        return try JSONBody.response(
+            try await actions.acknowledge(by: user, responseID: try Self.responseID(context), remote: actions.remote(request, context)))
     }
 
     @Sendable func thread(request: Request, context: AppRequestContext) async throws -> Response {

@@ -17,6 +17,8 @@ struct StreamSession: Sendable {
     let hub: StreamHub
     let actions: FeedbackActions
     let users: UserStore
+    /// The client address at the upgrade, for the audit rows of the actions sent on this socket.
+    var remote: String = "unknown"
     let logger: Logger
 
     /// Tells the analyst page to show the sign-in form rather than reconnect; fits the 123-byte limit.
@@ -114,9 +116,9 @@ struct StreamSession: Sendable {
             frame = parsed
             let result: ActionResult
             switch parsed.type {
-            case "reply": result = try await actions.reply(by: user, responseID: try parsed.responseID(), text: parsed.text)
-            case "ack": result = try await actions.acknowledge(by: user, responseID: try parsed.responseID())
-            case "kudos": result = try await actions.kudos(by: user, responseID: try parsed.responseID(), text: parsed.text)
+            case "reply": result = try await actions.reply(by: user, responseID: try parsed.responseID(), text: parsed.text, remote: remote)
+            case "ack": result = try await actions.acknowledge(by: user, responseID: try parsed.responseID(), remote: remote)
+            case "kudos": result = try await actions.kudos(by: user, responseID: try parsed.responseID(), text: parsed.text, remote: remote)
             default:
                 throw AppError.badRequest("unknown frame type '\(TextLimit.preview(parsed.type, 40))'; use reply, ack or kudos", code: "unknown_type")
             }

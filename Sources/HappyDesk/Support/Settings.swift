@@ -33,6 +33,9 @@ public struct Settings: Sendable {
     public var sessions = SessionSettings()
     /// Rate limits, the write queue's bound and the HTTP idle timeout (Support/LimitSettings.swift).
     public var limits = LimitSettings()
+    /// `HAPPYDESK_RETENTION_DAYS`: personal data recorded more than this many days ago is removed (daily, and by
+    /// `happydesk retention run`); nil keeps everything.
+    public var retentionDays: Int?
 
     public init(surveysDirectory: URL, migrationsDirectory: URL) {
         self.surveysDirectory = surveysDirectory
@@ -88,6 +91,15 @@ public struct Settings: Sendable {
             result[group] = url
         }
         return result
+    }
+
+    /// Parses `HAPPYDESK_RETENTION_DAYS`: unset or empty keeps everything; otherwise a whole number of days ≥ 1.
+    public static func parseRetentionDays(_ text: String?) throws -> Int? {
+        guard let text = text?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+        guard let days = Int(text), (1...36_500).contains(days) else {
+            throw StartupError("HAPPYDESK_RETENTION_DAYS must be a whole number of days from 1 to 36500 (or unset to keep everything), not '\(text)'")
+        }
+        return days
     }
 
     /// The analyst page, linked from alerts.

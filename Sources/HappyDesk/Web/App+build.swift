@@ -54,6 +54,12 @@ public struct HappyDeskServer: Sendable {
         AnswerService(reader: database, batcher: batcher, catalog: catalog, publisher: publisher, followUp: FollowUpRules(settings: settings))
     }
 
+    /// The audit trail as request paths record it (through the batcher).
+    public var audit: AuditTrail { AuditTrail(batcher: batcher, trustProxy: settings.limits.trustProxy) }
+
+    /// Retention and erasure (`PersonalData`).
+    public var personalData: PersonalData { PersonalData(server: self) }
+
     public var feedback: FeedbackActions {
         FeedbackActions(batcher: batcher, catalog: catalog, settings: settings, publisher: publisher)
     }
@@ -117,12 +123,19 @@ public func buildRouter(_ server: HappyDeskServer) -> Router<AppRequestContext> 
     // Stream: the analyst's live feed, replies, acknowledgements and kudos; the analyst page and its sign-in.
     StreamController(reader: server.database, hub: server.hub, actions: server.feedback, users: server.users, catalog: server.catalog)
         .register(on: router)
-    LoginController(users: server.users, secureCookies: server.settings.secureCookies).register(on: router)
+    LoginController(users: server.users, secureCookies: server.settings.secureCookies, audit: server.audit).register(on: router)
     AnalystPage(users: server.users, catalog: server.catalog).register(on: router)
 
     // Dashboard: managers' live view and metrics API.
-    DashboardController(builder: DashboardBuilder(store: DashboardStore(reader: server.database), catalog: server.catalog), users: server.users)
-        .register(on: router)
+    DashboardController(
+        builder: DashboardBuilder(
+            store: DashboardStore(reader: server.database), catalog: server.catalog, retentionDays: server.settings.retentionDays),
+        users: server.users, audit: server.audit
+    ).register(on: router)
+
+    // Operating: erasure of one requester and the audit trail, for admins.
+    ErasureController(personalData: server.personalData, users: server.users, trail: server.audit).register(on: router)
+    AuditController(reader: server.database, users: server.users, trail: server.audit).register(on: router)
 
     return router
 }
