@@ -31,6 +31,16 @@ public struct AuthenticatedUser: Sendable, Equatable {
 
         /// The roles of people, who read feedback; every analyst and manager route allows only these.
         public static let people: Set<Role> = [.analyst, .manager, .admin]
+
+        /// Whether this role may open `/dashboard`: the one place the header's links and the dashboard's
+        /// guard ask. A new role (lead, owner) that sees a dashboard needs nothing more than not being excluded.
+        public var seesDashboard: Bool { self != .analyst && self != .integration }
+
+        /// Where a person lands after signing in: the dashboard when they see one, else the analyst page.
+        public var landingPath: String { seesDashboard ? "/dashboard" : "/analyst" }
+
+        /// The roles that may open `/dashboard`, for `AuthMiddleware`.
+        public static var dashboardRoles: Set<Role> { Set(allCases.filter(\.seesDashboard)) }
     }
 
     public var id: Int64
