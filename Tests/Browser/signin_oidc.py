@@ -47,13 +47,16 @@ def main() -> int:
         if args.screenshot:
             driver.save_screenshot(args.screenshot)
         button.click()
+        print("clicked the provider button", file=sys.stderr)
         wait.until(lambda d: d.current_url.startswith(args.url + args.expect_path))
         name = wait.until(lambda d: d.find_element(By.ID, "hd-name"))
         if name.text.strip() != args.expect_name:
             print(f"header shows {name.text!r}, expected {args.expect_name!r}", file=sys.stderr)
             return 1
         landed = driver.current_url
+        print(f"landed on {landed}", file=sys.stderr)
         driver.find_element(By.ID, "signout").click()
+        print("clicked sign out", file=sys.stderr)
         wait.until(lambda d: "/signin" in d.current_url and d.find_elements(By.ID, "signin-oidc"))
         driver.get(args.url + args.expect_path)
         if not driver.find_elements(By.ID, "signin-oidc"):

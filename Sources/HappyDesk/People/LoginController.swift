@@ -8,13 +8,13 @@ import Hummingbird
 public struct LoginController: Sendable {
     public let users: UserStore
     public let secureCookies: Bool
-    public let oidcName: String?
+    public let oidc: OIDCSettings?
     public let trustProxy: Bool
 
-    public init(users: UserStore, secureCookies: Bool, oidcName: String? = nil, trustProxy: Bool = false) {
+    public init(users: UserStore, secureCookies: Bool, oidc: OIDCSettings? = nil, trustProxy: Bool = false) {
         self.users = users
         self.secureCookies = secureCookies
-        self.oidcName = oidcName
+        self.oidc = oidc
         self.trustProxy = trustProxy
     }
 
@@ -27,7 +27,7 @@ public struct LoginController: Sendable {
         do {
             try users.origin.check(request)
         } catch let error as AppError {
-            return try AnalystPage.loginPage(error: error.message, request: request, secure: secureCookies, oidcName: oidcName, status: .forbidden)
+            return try AnalystPage.loginPage(error: error.message, request: request, secure: secureCookies, oidc: oidc, status: .forbidden)
         }
         let body = try await JSONInput.body(request, limit: 4096)
         let form = FormDecoder.decode(String(buffer: body))
@@ -38,7 +38,7 @@ public struct LoginController: Sendable {
                 method: .token, success: false, reason: "csrf", userID: nil, remoteAddress: remote, database: users.writer, logger: context.logger)
             return try AnalystPage.loginPage(
                 error: "This sign-in form has expired or came from another site. Reload the page and sign in again.", request: request,
-                secure: secureCookies, oidcName: oidcName, next: next, status: .forbidden
+                secure: secureCookies, oidc: oidc, next: next, status: .forbidden
             )
         }
         let token = (form.first { $0.0 == "token" }?.1 ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
@@ -48,7 +48,7 @@ public struct LoginController: Sendable {
                 logger: context.logger)
             return try AnalystPage.loginPage(
                 error: "That token is unknown or revoked. Ask an admin for a new one: happydesk users add …", request: request,
-                secure: secureCookies, oidcName: oidcName, next: next, status: .unauthorized
+                secure: secureCookies, oidc: oidc, next: next, status: .unauthorized
             )
         }
         let (user, session) = started
@@ -69,7 +69,7 @@ public struct LoginController: Sendable {
         do {
             try users.origin.check(request)
         } catch let error as AppError {
-            return try AnalystPage.loginPage(error: error.message, request: request, secure: secureCookies, oidcName: oidcName, status: .forbidden)
+            return try AnalystPage.loginPage(error: error.message, request: request, secure: secureCookies, oidc: oidc, status: .forbidden)
         }
         if let session = request.cookies[AuthMiddleware.cookieName]?.value {
             try await users.endSession(session)

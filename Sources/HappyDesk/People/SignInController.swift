@@ -44,7 +44,7 @@ public struct SignInController: Sendable {
     }
 
     var secure: Bool { settings.secureCookies }
-    var oidcName: String? { oidc?.settings.name }
+    var oidcSettings: OIDCSettings? { oidc?.settings }
 
     func remote(_ request: Request, _ context: AppRequestContext) -> String {
         ClientAddress.of(request, context, trustProxy: settings.limits.trustProxy)
@@ -78,7 +78,7 @@ public struct SignInController: Sendable {
         {
             return Self.redirect(next ?? user.role.landingPath)
         }
-        return try SignInPage.page(request: request, oidcName: oidcName, next: next, secure: secure)
+        return try SignInPage.page(request: request, oidc: oidcSettings, next: next, secure: secure)
     }
 
     // MARK: OpenID Connect
@@ -88,7 +88,7 @@ public struct SignInController: Sendable {
         do {
             try refuseForeignOrigin(request)
         } catch let error as AppError {
-            return try SignInPage.page(request: request, oidcName: oidcName, next: nil, error: error.message, secure: secure, status: .forbidden)
+            return try SignInPage.page(request: request, oidc: oidcSettings, next: nil, error: error.message, secure: secure, status: .forbidden)
         }
         let next = SignInPage.localPath(try await Self.form(request)["next"])
         let state = SurveyToken.generate().value
@@ -216,7 +216,7 @@ public struct SignInController: Sendable {
         do {
             try refuseForeignOrigin(request)
         } catch let error as AppError {
-            return try SignInPage.page(request: request, oidcName: oidcName, next: nil, error: error.message, secure: secure, status: .forbidden)
+            return try SignInPage.page(request: request, oidc: oidcSettings, next: nil, error: error.message, secure: secure, status: .forbidden)
         }
         try perClient.acquire("address:" + remote(request, context), format: .html)
         let form = try await Self.form(request)
@@ -224,10 +224,10 @@ public struct SignInController: Sendable {
         let given = (form["email"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard !given.isEmpty, let address = try? EmailAddress.deliverable(given) else {
             return try SignInPage.page(
-                request: request, oidcName: oidcName, next: next, error: "Enter your work email address, such as sam@example.com.", secure: secure,
+                request: request, oidc: oidcSettings, next: next, error: "Enter your work email address, such as sam@example.com.", secure: secure,
                 status: .badRequest)
         }
-        let answer = try SignInPage.page(request: request, oidcName: oidcName, next: next, notice: Self.linkSent, secure: secure)
+        let answer = try SignInPage.page(request: request, oidc: oidcSettings, next: next, notice: Self.linkSent, secure: secure)
         // Per address: past the limit nothing is sent, and the answer is the same, so the limit reveals nothing.
         do {
             try perAddress.acquire("email:" + SurveyToken.hash(address.lowercased()).base64EncodedString())

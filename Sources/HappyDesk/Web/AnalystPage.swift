@@ -9,12 +9,12 @@ public struct AnalystPage: Sendable {
     public let users: UserStore
     public let catalog: SurveyCatalog
     /// The OpenID Connect button's text on the sign-in page shown when signed out; nil without single sign-on.
-    public let oidcName: String?
+    public let oidc: OIDCSettings?
 
-    public init(users: UserStore, catalog: SurveyCatalog, oidcName: String? = nil) {
+    public init(users: UserStore, catalog: SurveyCatalog, oidc: OIDCSettings? = nil) {
         self.users = users
         self.catalog = catalog
-        self.oidcName = oidcName
+        self.oidc = oidc
     }
 
     public func register(on router: Router<AppRequestContext>) {
@@ -24,7 +24,7 @@ public struct AnalystPage: Sendable {
     @Sendable func show(request: Request, context: AppRequestContext) async throws -> Response {
         guard let user = context.user, AuthenticatedUser.Role.people.contains(user.role) else {
             // Old links to /analyst keep working: signed out, they show the sign-in page, which comes back here.
-            return try SignInPage.page(request: request, oidcName: oidcName, next: "/analyst", secure: users.origin.secureCookies)
+            return try SignInPage.page(request: request, oidc: oidc, next: "/analyst", secure: users.origin.secureCookies)
         }
         return Self.response(Self.app(user: user, labels: factorLabels()))
     }
@@ -52,9 +52,9 @@ public struct AnalystPage: Sendable {
 
     /// The sign-in page with an error, for the API-token form's refusals.
     static func loginPage(
-        error: String?, request: Request, secure: Bool, oidcName: String? = nil, next: String? = nil, status: HTTPResponse.Status = .ok
+        error: String?, request: Request, secure: Bool, oidc: OIDCSettings? = nil, next: String? = nil, status: HTTPResponse.Status = .ok
     ) throws -> Response {
-        try SignInPage.page(request: request, oidcName: oidcName, next: next, error: error, secure: secure, status: status)
+        try SignInPage.page(request: request, oidc: oidc, next: next, error: error, secure: secure, status: status)
     }
 
     static func app(user: AuthenticatedUser, labels: String) -> String {

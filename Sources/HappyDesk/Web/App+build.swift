@@ -119,10 +119,10 @@ public func buildRouter(_ server: HappyDeskServer) -> Router<AppRequestContext> 
     // Stream: the analyst's live feed, replies, acknowledgements and kudos; the analyst page and its sign-in.
     StreamController(reader: server.database, hub: server.hub, actions: server.feedback, users: server.users, catalog: server.catalog)
         .register(on: router)
-    let oidcName = server.oidc?.settings.name
-    LoginController(users: server.users, secureCookies: server.settings.secureCookies, oidcName: oidcName, trustProxy: limits.trustProxy)
+    let oidcSettings = server.oidc?.settings
+    LoginController(users: server.users, secureCookies: server.settings.secureCookies, oidc: oidcSettings, trustProxy: limits.trustProxy)
         .register(on: router)
-    AnalystPage(users: server.users, catalog: server.catalog, oidcName: oidcName).register(on: router)
+    AnalystPage(users: server.users, catalog: server.catalog, oidc: oidcSettings).register(on: router)
     // People: the sign-in page, single sign-on, emailed links and signing out.
     SignInController(users: server.users, batcher: server.batcher, vault: server.vault, settings: server.settings, oidc: server.oidc)
         .register(on: router)

@@ -82,16 +82,22 @@ public enum SignInPage {
 
     /// The sign-in page with its API-token form's CSRF token (`LoginCSRF`), set as a cookie when the browser has none.
     static func page(
-        request: Request, oidcName: String?, next: String?, error: String? = nil, notice: String? = nil, secure: Bool,
+        request: Request, oidc: OIDCSettings?, next: String?, error: String? = nil, notice: String? = nil, secure: Bool,
         status: HTTPResponse.Status = .ok
     ) throws -> Response {
         let existing = LoginCSRF.token(in: request)
         let csrf = existing ?? LoginCSRF.issue()
         var context: [String: Any] = ["csrf": csrf, "next": next ?? ""]
-        if let oidcName { context["oidc"] = oidcName }
+        if let oidc { context["oidc"] = oidc.name }
         if let error { context["error"] = error }
         if let notice { context["notice"] = notice }
-        var response = Response(status: status, headers: AnalystPage.headers, body: .init(byteBuffer: ByteBuffer(string: render(context, "signin"))))
+        var headers = AnalystPage.headers
+        if let provider = oidc.flatMap({ OriginPolicy.origin(of: $0.issuer) }) {
+            // The provider button's POST is redirected to the provider: CSP's form-action covers that redirect.
+            headers[.contentSecurityPolicy] = headers[.contentSecurityPolicy]?.replacingOccurrences(
+                of: "form-action 'self'", with: "form-action 'self' \(provider)")
+        }
+        var response = Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: render(context, "signin"))))
         if existing == nil { response.setCookie(try LoginCSRF.cookie(csrf, secure: secure)) }
         return response
     }
