@@ -12,7 +12,9 @@ struct OIDCOptions: ParsableArguments {
             valueName: "url"))
     var issuer: String?
 
-    @Option(name: .customLong("oidc-client-id"), help: ArgumentHelp("Client id registered at the provider. [env: HAPPYDESK_OIDC_CLIENT_ID]", valueName: "id"))
+    @Option(
+        name: .customLong("oidc-client-id"),
+        help: ArgumentHelp("Client id registered at the provider. [env: HAPPYDESK_OIDC_CLIENT_ID]", valueName: "id"))
     var clientID: String?
 
     @Option(
@@ -22,12 +24,14 @@ struct OIDCOptions: ParsableArguments {
 
     @Option(
         name: .customLong("oidc-name"),
-        help: ArgumentHelp("Provider name on the button: \"Sign in with NAME\". [env: HAPPYDESK_OIDC_NAME] (default: single sign-on)", valueName: "name"))
+        help: ArgumentHelp(
+            "Provider name on the button: \"Sign in with NAME\". [env: HAPPYDESK_OIDC_NAME] (default: single sign-on)", valueName: "name"))
     var name: String?
 
     @Option(
         name: .customLong("oidc-roles-claim"),
-        help: ArgumentHelp("ID token claim (a string array) holding the person's groups. [env: HAPPYDESK_OIDC_ROLES_CLAIM] (default: groups)", valueName: "claim"))
+        help: ArgumentHelp(
+            "ID token claim (a string array) holding the person's groups. [env: HAPPYDESK_OIDC_ROLES_CLAIM] (default: groups)", valueName: "claim"))
     var rolesClaim: String?
 
     @Option(

@@ -70,7 +70,8 @@ final class SignInEmailTests: XCTestCase {
 
         // Never stored in clear: the link table holds its hash, the outbox a sealed box.
         let clear = try await harness.server.database.read { db in
-            try db.scalar(Int.self, "SELECT count(*) FROM deliveries WHERE payload LIKE ? OR CAST(sealed_token AS TEXT) LIKE ?", "%\(token)%", "%\(token)%")
+            try db.scalar(
+                Int.self, "SELECT count(*) FROM deliveries WHERE payload LIKE ? OR CAST(sealed_token AS TEXT) LIKE ?", "%\(token)%", "%\(token)%")
         }
         XCTAssertEqual(clear, 0)
 

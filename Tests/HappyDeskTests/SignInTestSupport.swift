@@ -142,7 +142,8 @@ final class OIDCProvider: @unchecked Sendable {
     @discardableResult
     func control(_ body: [String: Any]) async throws -> [String: Any] {
         let json = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
-        let answer = try await HTTPExchange.send(port: port, method: "POST", target: "/control", headers: ["Content-Type: application/json"], body: json)
+        let answer = try await HTTPExchange.send(
+            port: port, method: "POST", target: "/control", headers: ["Content-Type: application/json"], body: json)
         XCTAssertEqual(answer.status, 200, answer.body)
         return (try? JSONSerialization.jsonObject(with: Data(answer.body.utf8))) as? [String: Any] ?? [:]
     }

@@ -96,7 +96,9 @@ extension OutboxDispatcher {
         let content = SignInMailComposer(url: settings.signInLinkURL(token: token), minutes: Int(SignInStore.linkLifetime / 60)).compose()
         let messageID = MailMessage.messageID(invitationID: 0, purpose: "signin", deliveryID: job.deliveryID, domain: messageDomain)
         return .message(
-            MailMessage(from: from, to: to, subject: content.subject, messageID: messageID, inReplyTo: nil, date: now, text: content.text, html: content.html))
+            MailMessage(
+                from: from, to: to, subject: content.subject, messageID: messageID, inReplyTo: nil, date: now, text: content.text, html: content.html)
+        )
     }
 
     func sendMail(_ job: DeliveryJob) async -> AttemptResult {

@@ -102,7 +102,8 @@ public struct JWKSet: Sendable {
         func verifies(_ signature: Data, over input: Data) -> Bool {
             switch material {
             case .rsa(let key):
-                return key.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA256.hash(data: input), padding: .insecurePKCS1v1_5)
+                return key.isValidSignature(
+                    _RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA256.hash(data: input), padding: .insecurePKCS1v1_5)
             case .p256(let key):
                 guard let ecdsa = try? P256.Signing.ECDSASignature(rawRepresentation: signature) else { return false }
                 return key.isValidSignature(ecdsa, for: SHA256.hash(data: input))

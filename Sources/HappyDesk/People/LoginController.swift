@@ -53,7 +53,8 @@ public struct LoginController: Sendable {
         }
         let (user, session) = started
         await SignInAudit.record(
-            method: .token, success: true, reason: "signed_in", userID: user.id, remoteAddress: remote, database: users.writer, logger: context.logger)
+            method: .token, success: true, reason: "signed_in", userID: user.id, remoteAddress: remote, database: users.writer, logger: context.logger
+        )
         var response = Response(status: .seeOther, headers: [.location: next ?? user.role.landingPath, .cacheControl: "no-store"])
         response.setCookie(
             try Cookie.validated(

@@ -119,7 +119,9 @@ public final class OIDCClient: Sendable {
         do {
             response = try await Self.pool.run { curl in try curl.get(url, headers: [(name: "Accept", value: "application/json")]) }
         } catch {
-            throw OIDCFailure("provider_unreachable", "The sign-in provider could not be reached. Try again in a minute; if it keeps failing, tell your administrator.")
+            throw OIDCFailure(
+                "provider_unreachable",
+                "The sign-in provider could not be reached. Try again in a minute; if it keeps failing, tell your administrator.")
         }
         guard response.status == 200, !response.truncated else {
             throw OIDCFailure("provider_error", "The sign-in provider answered \(response.status) at \(Self.shown(url)). Tell your administrator.")
@@ -139,7 +141,8 @@ public final class OIDCClient: Sendable {
         // OpenID Connect Discovery §4.3: the issuer in the document must be the one we asked.
         guard documentIssuer == settings.issuer || documentIssuer == issuer else {
             throw OIDCFailure(
-                "issuer_mismatch", "The sign-in provider says it is '\(documentIssuer)', not the configured HAPPYDESK_OIDC_ISSUER. Tell your administrator.")
+                "issuer_mismatch",
+                "The sign-in provider says it is '\(documentIssuer)', not the configured HAPPYDESK_OIDC_ISSUER. Tell your administrator.")
         }
         let methods = object["token_endpoint_auth_methods_supported"] as? [String] ?? ["client_secret_basic"]
         let discovery = Discovery(
@@ -196,7 +199,9 @@ public final class OIDCClient: Sendable {
             let (endpoint, form, lines) = (discovery.tokenEndpoint, fields, headers)
             response = try await Self.pool.run { curl in try curl.postForm(endpoint, fields: form, headers: lines) }
         } catch {
-            throw OIDCFailure("provider_unreachable", "The sign-in provider could not be reached. Try again in a minute; if it keeps failing, tell your administrator.")
+            throw OIDCFailure(
+                "provider_unreachable",
+                "The sign-in provider could not be reached. Try again in a minute; if it keeps failing, tell your administrator.")
         }
         let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
         guard response.status == 200, let idToken = object?["id_token"] as? String else {
@@ -250,10 +255,13 @@ public final class OIDCClient: Sendable {
             throw OIDCFailure("token_expired", "The sign-in took too long or the clocks disagree (the ID token has expired). Sign in again.")
         }
         guard iat - leeway <= time else {
-            throw OIDCFailure("token_not_yet_valid", "The ID token was issued in the future: the server's or the provider's clock is wrong. Tell your administrator.")
+            throw OIDCFailure(
+                "token_not_yet_valid",
+                "The ID token was issued in the future: the server's or the provider's clock is wrong. Tell your administrator.")
         }
         guard let nonce = claims["nonce"] as? String, SurveyToken.constantTimeEquals(SurveyToken.hash(nonce), nonceHash) else {
-            throw OIDCFailure("wrong_nonce", "This sign-in does not match the one your browser started (wrong nonce). Start again from the sign-in page.")
+            throw OIDCFailure(
+                "wrong_nonce", "This sign-in does not match the one your browser started (wrong nonce). Start again from the sign-in page.")
         }
         guard let subject = claims["sub"] as? String else {
             throw OIDCFailure("malformed_token", "The ID token names no subject. Tell your administrator.")
@@ -274,9 +282,15 @@ public final class OIDCClient: Sendable {
 
     static func refusal(_ error: JWS.Failure) -> OIDCFailure {
         switch error {
-        case .badSignature: OIDCFailure("bad_signature", "The ID token's signature is not valid: it may have been tampered with. Sign in again; if it repeats, tell your administrator.")
+        case .badSignature:
+            OIDCFailure(
+                "bad_signature",
+                "The ID token's signature is not valid: it may have been tampered with. Sign in again; if it repeats, tell your administrator.")
         case .unknownKey: OIDCFailure("unknown_key", "The ID token is signed with a key the provider does not publish. Tell your administrator.")
-        case .algorithm(let alg): OIDCFailure("bad_algorithm", "The ID token is signed with '\(TextLimit.preview(alg, 20))', which is not accepted (only RS256 and ES256). Tell your administrator.")
+        case .algorithm(let alg):
+            OIDCFailure(
+                "bad_algorithm",
+                "The ID token is signed with '\(TextLimit.preview(alg, 20))', which is not accepted (only RS256 and ES256). Tell your administrator.")
         case .malformed: OIDCFailure("malformed_token", "The sign-in provider sent an unreadable ID token. Tell your administrator.")
         }
     }

@@ -50,7 +50,8 @@ public struct SignInController: Sendable {
         ClientAddress.of(request, context, trustProxy: settings.limits.trustProxy)
     }
 
-    func audit(_ method: SignInAudit.Method, _ success: Bool, _ reason: String, user: Int64?, _ request: Request, _ context: AppRequestContext) async {
+    func audit(_ method: SignInAudit.Method, _ success: Bool, _ reason: String, user: Int64?, _ request: Request, _ context: AppRequestContext) async
+    {
         await SignInAudit.record(
             method: method, success: success, reason: reason, userID: user, remoteAddress: remote(request, context), database: users.writer,
             logger: context.logger)
@@ -124,12 +125,14 @@ public struct SignInController: Sendable {
             await audit(.oidc, false, reason, user: user, request, context)
             var response = SignInPage.message(title: "Sign-in failed", message, error: true, status: status)
             response.setCookie(
-                try Cookie.validated(name: Self.stateCookieName, value: "", maxAge: 0, path: "/signin/oidc", secure: secure, httpOnly: true, sameSite: .lax))
+                try Cookie.validated(
+                    name: Self.stateCookieName, value: "", maxAge: 0, path: "/signin/oidc", secure: secure, httpOnly: true, sameSite: .lax))
             return response
         }
         if let error = query["error"].map(String.init) {
             return try await refuse(
-                "provider_refused", "The sign-in provider did not sign you in (\(TextLimit.preview(error, 60))). Try again, or ask your administrator for access.")
+                "provider_refused",
+                "The sign-in provider did not sign you in (\(TextLimit.preview(error, 60))). Try again, or ask your administrator for access.")
         }
         guard let state = query["state"].map(String.init), SurveyToken.looksValid(state), let code = query["code"].map(String.init), !code.isEmpty,
             code.utf8.count <= 4096
@@ -156,11 +159,13 @@ public struct SignInController: Sendable {
             return try await refuse(error.reason, error.message, status: status)
         }
         guard let email = claims.email, let address = try? EmailAddress.deliverable(email) else {
-            return try await refuse("no_email", "Your account at the sign-in provider has no email address. Ask your administrator.", status: .forbidden)
+            return try await refuse(
+                "no_email", "Your account at the sign-in provider has no email address. Ask your administrator.", status: .forbidden)
         }
         guard claims.emailVerified else {
             return try await refuse(
-                "email_unverified", "Your email address is not verified at the sign-in provider. Verify it there, then sign in again.", status: .forbidden)
+                "email_unverified", "Your email address is not verified at the sign-in provider. Verify it there, then sign in again.",
+                status: .forbidden)
         }
         let granted = oidc.settings.role(groups: claims.groups)
         var match = try await users.signInUser(email: address, name: claims.name, now: now)
@@ -171,7 +176,8 @@ public struct SignInController: Sendable {
         }
         guard var user = Self.person(match) else {
             if case .revoked(let revoked) = match {
-                return try await refuse("revoked", "Your happydesk access has been revoked. Ask an administrator.", status: .forbidden, user: revoked.id)
+                return try await refuse(
+                    "revoked", "Your happydesk access has been revoked. Ask an administrator.", status: .forbidden, user: revoked.id)
             }
             return try await refuse(
                 "unknown_address",
@@ -191,7 +197,8 @@ public struct SignInController: Sendable {
         var response = Self.redirect(pending.nextPath ?? user.role.landingPath)
         response.setCookie(try sessionCookie(session))
         response.setCookie(
-            try Cookie.validated(name: Self.stateCookieName, value: "", maxAge: 0, path: "/signin/oidc", secure: secure, httpOnly: true, sameSite: .lax))
+            try Cookie.validated(
+                name: Self.stateCookieName, value: "", maxAge: 0, path: "/signin/oidc", secure: secure, httpOnly: true, sameSite: .lax))
         return response
     }
 

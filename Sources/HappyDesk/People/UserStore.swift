@@ -163,7 +163,9 @@ public struct UserStore: Sendable {
             return .existing(user)
         }
         guard let assignee = try await writer.read({ db in try InvitationStore.assignee(db, email: email) }) else { return .unknown }
-        let display = [name, assignee.name].compactMap { $0?.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty && TextLimit.fits($0, max: 200) }
+        let display = [name, assignee.name].compactMap { $0?.trimmingCharacters(in: .whitespaces) }.first {
+            !$0.isEmpty && TextLimit.fits($0, max: 200)
+        }
         let fallback = String(email.split(separator: "@").first ?? "analyst")
         do {
             let (record, _) = try await add(name: display ?? fallback, email: email, role: .analyst, assigneeID: assignee.id, now: now)

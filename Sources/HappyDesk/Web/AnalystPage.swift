@@ -59,7 +59,8 @@ public struct AnalystPage: Sendable {
 
     static func app(user: AuthenticatedUser, labels: String) -> String {
         template.render([
-            "signedIn": true, "header": SignInPage.header(user), "name": user.name, "role": user.role.rawValue, "manager": user.seesEverything, "labels": labels,
+            "signedIn": true, "header": SignInPage.header(user), "name": user.name, "role": user.role.rawValue, "manager": user.seesEverything,
+            "labels": labels,
         ])
     }
 
