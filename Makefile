@@ -28,7 +28,7 @@ test:
 # Suites that touch no storage run once, in the SQLite pass (as do the PostgreSQL-only suites, which need no
 # second pass); so do the demo-generator end-to-end suites (minutes on
 # PostgreSQL in a debug build; the dashboard's figures on PostgreSQL are checked by DashboardMetricsTests and CopyTests).
-PG_SKIP := --skip ParserFuzzTests --skip CurlTests --skip SurveyFileTests --skip DeliveryMessageTests --skip CopyTests --skip DashboardEndToEndTests --skip MultiInstanceTests --skip PostgresOutageTests --skip ConcurrentFoldTests
+PG_SKIP := --skip ParserFuzzTests --skip CurlTests --skip SurveyFileTests --skip DeliveryMessageTests --skip CopyTests --skip DashboardEndToEndTests --skip MultiInstanceTests --skip PostgresOutageTests --skip ConcurrentFoldTests --skip JWSTests
 
 # make fuzz: a real server on a real socket; schemathesis over docs/openapi.yaml plus the raw fuzzer.
 fuzz:

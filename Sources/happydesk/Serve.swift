@@ -15,6 +15,7 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var storage: StorageOptions
     @OptionGroup(title: "Delivery") var delivery: DeliveryOptions
     @OptionGroup(title: "Sign-in and intake") var sessions: SessionOptions
+    @OptionGroup(title: "Single sign-on (OpenID Connect)") var oidc: OIDCOptions
     @OptionGroup(title: "Limits") var limits: LimitOptions
 
     @Flag(help: "Do not send from this process (run `happydesk outbox send` elsewhere). [env: HAPPYDESK_DELIVERY_DISABLED=1]")
@@ -85,6 +86,7 @@ struct Serve: AsyncParsableCommand {
             fail(refusal)
         }
         sessions.apply(to: &settings)
+        oidc.apply(to: &settings)
         settings.secretKey = env("HAPPYDESK_SECRET_KEY")
         settings.secretKeyFile = secretKeyFile ?? env("HAPPYDESK_SECRET_KEY_FILE")
         delivery.apply(to: &settings)

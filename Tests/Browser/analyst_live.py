@@ -43,6 +43,8 @@ def main() -> int:
     try:
         wait = WebDriverWait(driver, args.timeout)
         driver.get(args.url + "/analyst")
+        # The API token form is folded away under the email and single sign-on options.
+        driver.find_element(By.CSS_SELECTOR, "#token-signin summary").click()
         driver.find_element(By.ID, "token").send_keys(args.token)
         driver.find_element(By.ID, "signin").click()
         wait.until(lambda d: d.find_element(By.ID, "status").get_attribute("data-state") == "live")

@@ -22,8 +22,14 @@ final class DashboardHTTPTests: XCTestCase {
         try await buildApplication(server).test(.router) { client in
             let anonymous = try await client.execute(uri: "/api/v1/metrics", method: .get)
             XCTAssertEqual(anonymous.status, .unauthorized)
-            let page = try await client.execute(uri: "/dashboard", method: .get)
-            XCTAssertEqual(page.status, .unauthorized)
+            // A browser that is signed out is sent to the sign-in page, which comes back here.
+            let page = try await client.execute(uri: "/dashboard?period=week", method: .get)
+            XCTAssertEqual(page.status, .seeOther)
+            XCTAssertEqual(page.headers[.location], "/signin?next=%2Fdashboard%3Fperiod%3Dweek")
+            let badToken = try await client.execute(uri: "/dashboard", method: .get, headers: [.authorization: "Bearer hd_nope"])
+            XCTAssertEqual(badToken.status, .unauthorized)
+            let analystPage = try await client.execute(uri: "/dashboard", method: .get, headers: [.authorization: "Bearer \(analyst)"])
+            XCTAssertEqual(analystPage.status, .forbidden)
             let forbidden = try await client.execute(uri: "/api/v1/metrics", method: .get, headers: [.authorization: "Bearer \(analyst)"])
             XCTAssertEqual(forbidden.status, .forbidden)
         }

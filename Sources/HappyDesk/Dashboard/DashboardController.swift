@@ -1,3 +1,4 @@
+import Curl
 import Foundation
 import Hummingbird
 
@@ -19,12 +20,27 @@ public struct DashboardController: Sendable {
     }
 
     public func register(on router: Router<AppRequestContext>) {
+        // The page works with the browser session: signed out it sends the person to /signin and back.
+        router.group().add(middleware: AuthMiddleware(users: users, required: false)).get("/dashboard", use: page)
         let managers = router.group().add(middleware: AuthMiddleware(users: users, roles: AuthenticatedUser.Role.dashboard))
-        managers.get("/dashboard", use: page)
         managers.get("/api/v1/metrics", use: metrics)
     }
 
     @Sendable func page(request: Request, context: AppRequestContext) async throws -> Response {
+        guard let user = context.user else {
+            if request.headers[.authorization] != nil {
+                throw AppError(.unauthorized, code: "unauthorized", "the API token is unknown or revoked")
+            }
+            let next = SignInPage.localPath(request.uri.string) ?? "/dashboard"
+            return Response(
+                status: .seeOther, headers: [.location: "/signin?next=" + CurlEasy.formEncode(next), .cacheControl: "no-store"])
+        }
+        guard user.role.seesDashboard else {
+            if user.role == .integration {
+                throw AppError(.forbidden, code: "forbidden", "an integration token may only post closures; sign in as a person for this")
+            }
+            throw AppError(.forbidden, code: "forbidden", "the dashboard is for managers, admins, leads and owners; your own feedback is at /analyst").html()
+        }
         let report: DashboardReport
         do {
             report = try await build(request, user: try context.requireUser())
@@ -37,7 +53,16 @@ public struct DashboardController: Sendable {
         headers[.cacheControl] = "no-store"
         // An empty range is bad input (400), but the body is still the valid page that says there is no data.
         return Response(
-            status: report.hasData ? .ok : .badRequest, headers: headers, body: .init(byteBuffer: ByteBuffer(string: DashboardHTML.render(report))))
+            status: report.hasData ? .ok : .badRequest, headers: headers,
+            body: .init(byteBuffer: ByteBuffer(string: Self.withHeader(DashboardHTML.render(report), user: user))))
+    }
+
+    /// The generator's page (also written by `happydesk dashboard`) with the signed-in header after `<body>`.
+    static func withHeader(_ html: String, user: AuthenticatedUser) -> String {
+        guard let body = html.range(of: "<body>") else { return html }
+        var page = html
+        page.insert(contentsOf: SignInPage.header(user), at: body.upperBound)
+        return page
     }
 
     @Sendable func metrics(request: Request, context: AppRequestContext) async throws -> Response {

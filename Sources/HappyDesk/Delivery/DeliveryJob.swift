@@ -23,6 +23,8 @@ public struct DeliveryJob: Sendable {
     public var ticketID: String
     public var source: String
     public var expiresAt: Date
+    /// The emailed sign-in link a `signin` row belongs to (such a row has no invitation: `invitationID` is 0).
+    public var signInLinkID: Int64?
 
     init(row: SQLRow) {
         deliveryID = row["id"]
@@ -43,13 +45,17 @@ public struct DeliveryJob: Sendable {
         ticketID = row["ticket_id"]
         source = row["source"]
         expiresAt = row["expires_at"]
+        signInLinkID = row["signin_link_id"]
     }
 
     static let selectSQL = """
-        SELECT d.id, d.invitation_id, d.purpose, d.channel, d.sealed_token, d.payload, d.attempts, d.lease_id,
-               i.status AS invitation_status, i.token_hash, i.survey, i.locale, i.requester_email, i.requester_name, i.assignee_name,
-               i.expires_at, c.ticket_id, c.source
-        FROM deliveries d JOIN invitations i ON i.id = d.invitation_id JOIN closures c ON c.id = i.closure_id
+        SELECT d.id, COALESCE(d.invitation_id, 0) AS invitation_id, d.purpose, d.channel, d.sealed_token, d.payload, d.attempts, d.lease_id,
+               COALESCE(i.status, 'pending') AS invitation_status, i.token_hash, COALESCE(i.survey, '') AS survey,
+               COALESCE(i.locale, 'en') AS locale, COALESCE(i.requester_email, l.email) AS requester_email, i.requester_name, i.assignee_name,
+               COALESCE(i.expires_at, l.expires_at) AS expires_at, COALESCE(c.ticket_id, '') AS ticket_id, COALESCE(c.source, '') AS source,
+               d.signin_link_id
+        FROM deliveries d LEFT JOIN invitations i ON i.id = d.invitation_id LEFT JOIN closures c ON c.id = i.closure_id
+        LEFT JOIN signin_links l ON l.id = d.signin_link_id
         """
 
     /// A survey or reminder speaks to the requester about their survey; other purposes carry a payload.

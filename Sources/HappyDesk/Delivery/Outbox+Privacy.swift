@@ -14,6 +14,16 @@ extension Outbox {
         return ["deliveries": deliveries, "delivery_attempts": attempts]
     }
 
+    /// Deletes the sign-in emails of these `signin_links` rows, with their attempts.
+    static func delete(_ db: any SQLConnection, signInLinkIDs ids: [Int64]) throws -> [String: Int] {
+        guard !ids.isEmpty else { return [:] }
+        let list = sqlPlaceholders(ids.count)
+        let attempts = try db.execute(
+            "DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE signin_link_id IN (\(list)))", ids.map(\.sqlValue))
+        let deliveries = try db.execute("DELETE FROM deliveries WHERE signin_link_id IN (\(list))", ids.map(\.sqlValue))
+        return ["deliveries": deliveries, "delivery_attempts": attempts]
+    }
+
     /// Retention: outbox rows created before `cutoff` are deleted, with their attempts.
     static func delete(_ db: any SQLConnection, before cutoff: Date, after: Int64, limit: Int) throws -> PrivacyStep {
         let ids = try db.column(Int64.self, "SELECT id FROM deliveries WHERE id > ? AND created_at < ? ORDER BY id LIMIT ?", after, cutoff, limit)

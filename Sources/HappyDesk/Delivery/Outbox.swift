@@ -15,6 +15,16 @@ public enum Outbox {
             """, invitationID, purpose, channel, sealedToken, payload, dueAt, now)
     }
 
+    /// Queues a sign-in email for a link; its token is sealed bound to the link's id.
+    @discardableResult
+    public static func enqueueSignIn(_ db: any SQLConnection, linkID: Int64, channel: DeliveryChannel, sealedToken: Data, now: Date) throws -> Int64 {
+        try db.insert(
+            """
+            INSERT INTO deliveries (invitation_id, signin_link_id, purpose, channel, status, sealed_token, due_at, created_at)
+            VALUES (NULL, ?, 'signin', ?, 'pending', ?, ?, ?)
+            """, linkID, channel, sealedToken, now, now)
+    }
+
     /// The sealed survey token of an invitation's first survey row: a reply to the requester carries it, so
     /// its email can link back to the survey.
     static func surveySealedToken(_ db: any SQLConnection, invitationID: Int64) throws -> Data? {
@@ -47,6 +57,8 @@ public enum Outbox {
 /// Why a `deliveries` row exists.
 public enum DeliveryPurpose: String, Sendable, SQLBindable, SQLDecodable, CaseIterable {
     case survey, reminder, reply, alert, reopen
+    /// An emailed sign-in link (`signin_links`); the row names the link, not an invitation.
+    case signin
 }
 
 /// How a `deliveries` row goes out.

@@ -11,6 +11,9 @@ extension OutboxDispatcher {
             if job.expiresAt <= now { return .cancelled("invitation expired before it was sent") }
         }
         switch (job.purpose, job.channel) {
+        case (.signin, .email), (.signin, .file):
+            if job.expiresAt <= now { return .cancelled("sign-in link expired before it was sent") }
+            return await sendMail(job)
         case (.survey, .email), (.survey, .file), (.reminder, .email), (.reminder, .file), (.reply, .email), (.reply, .file):
             return await sendMail(job)
         case (.survey, .webhook), (.reminder, .webhook):
@@ -44,6 +47,7 @@ extension OutboxDispatcher {
     }
 
     func composeMail(_ job: DeliveryJob, now: Date) -> Composed {
+        if job.purpose == .signin { return composeSignIn(job, now: now) }
         guard let survey = catalog.survey(id: job.surveyID) else {
             return .failure(AttemptResult.permanent("survey '\(job.surveyID)' no longer exists"))
         }
@@ -75,6 +79,25 @@ extension OutboxDispatcher {
             MailMessage(
                 from: from, to: to, subject: content.subject, messageID: messageID, inReplyTo: original, date: now, text: content.text,
                 html: content.html)
+        )
+    }
+
+    /// The sign-in email: the link opened from the row's sealed box, bound to its `signin_links` id.
+    func composeSignIn(_ job: DeliveryJob, now: Date) -> Composed {
+        guard let linkID = job.signInLinkID, let sealed = job.sealedToken, let token = try? vault.open(sealed, signInLinkID: linkID) else {
+            return .failure(AttemptResult.permanent("sealed sign-in token is missing or cannot be opened with this server's key"))
+        }
+        let to: MailAddress
+        do {
+            to = try MailAddress(job.requesterEmail, name: nil)
+        } catch {
+            return .failure(AttemptResult.permanent("\(error)"))
+        }
+        let content = SignInMailComposer(url: settings.signInLinkURL(token: token), minutes: Int(SignInStore.linkLifetime / 60)).compose()
+        let messageID = MailMessage.messageID(invitationID: 0, purpose: "signin", deliveryID: job.deliveryID, domain: messageDomain)
+        return .message(
+            MailMessage(
+                from: from, to: to, subject: content.subject, messageID: messageID, inReplyTo: nil, date: now, text: content.text, html: content.html)
         )
     }
 

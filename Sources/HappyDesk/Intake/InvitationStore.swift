@@ -28,6 +28,17 @@ public enum InvitationStore {
             email, since)
     }
 
+    /// Whether `email` appears as an assignee email on any closure, and the assignee id and name of the latest
+    /// one (an id first): what auto-provisioning matches a first sign-in to. Nil when it appears nowhere.
+    public static func assignee(_ db: any SQLConnection, email: String) throws -> (id: String?, name: String?)? {
+        try db.fetchOne(
+            """
+            SELECT assignee_id, assignee_name FROM invitations WHERE \(db.dialect.equalsIgnoringCase("assignee_email"))
+            ORDER BY CASE WHEN assignee_id IS NULL THEN 1 ELSE 0 END, id DESC LIMIT 1
+            """, email
+        ).map { ($0[0], $0[1]) }
+    }
+
     /// Stores the closure as received and its invitation; returns the invitation id.
     static func create(
         _ db: any SQLConnection, closure: Closure, surveyID: String, tokenHash: Data, locale: String, status: InvitationStatus,

@@ -8,12 +8,16 @@ import Hummingbird
 public struct LoginController: Sendable {
     public let users: UserStore
     public let secureCookies: Bool
+    public let oidc: OIDCSettings?
+    public let trustProxy: Bool
     /// Sign-ins (successful and failed) and sign-outs are recorded here.
     public let audit: AuditTrail?
 
-    public init(users: UserStore, secureCookies: Bool, audit: AuditTrail? = nil) {
+    public init(users: UserStore, secureCookies: Bool, oidc: OIDCSettings? = nil, trustProxy: Bool = false, audit: AuditTrail? = nil) {
         self.users = users
         self.secureCookies = secureCookies
+        self.oidc = oidc
+        self.trustProxy = trustProxy
         self.audit = audit
     }
 
@@ -26,34 +30,35 @@ public struct LoginController: Sendable {
         do {
             try users.origin.check(request)
         } catch let error as AppError {
-            return try AnalystPage.loginPage(error: error.message, request: request, secure: secureCookies, status: .forbidden)
+            return try AnalystPage.loginPage(error: error.message, request: request, secure: secureCookies, oidc: oidc, status: .forbidden)
         }
         let body = try await JSONInput.body(request, limit: 4096)
         let form = FormDecoder.decode(String(buffer: body))
+        let next = SignInPage.localPath(form.first(where: { $0.0 == "next" })?.1)
+        let remote = ClientAddress.of(request, context, trustProxy: trustProxy)
         guard LoginCSRF.matches(cookie: LoginCSRF.token(in: request), field: form.first(where: { $0.0 == LoginCSRF.fieldName })?.1) else {
-            context.logger.notice("analyst login refused: CSRF token missing or wrong")
+            await SignInAudit.record(
+                method: .token, success: false, reason: "csrf", userID: nil, remoteAddress: remote, audit: audit, logger: context.logger)
             return try AnalystPage.loginPage(
                 error: "This sign-in form has expired or came from another site. Reload the page and sign in again.", request: request,
-                secure: secureCookies, status: .forbidden
+                secure: secureCookies, oidc: oidc, next: next, status: .forbidden
             )
         }
         let token = (form.first { $0.0 == "token" }?.1 ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard let started = try await users.startSession(token: token) else {
-            context.logger.notice("analyst login failed")
-            try await audit?.record(
-                .signinFailure, actor: .anonymous(remote: audit?.remote(request, context) ?? "unknown"), target: "token",
-                details: ["reason": "unknown_or_revoked_token"])
+            await SignInAudit.record(
+                method: .token, success: false, reason: "unknown_token", userID: nil, remoteAddress: remote, audit: audit,
+                logger: context.logger)
             return try AnalystPage.loginPage(
                 error: "That token is unknown or revoked. Ask an admin for a new one: happydesk users add …", request: request,
-                secure: secureCookies, status: .unauthorized
+                secure: secureCookies, oidc: oidc, next: next, status: .unauthorized
             )
         }
         let (user, session) = started
-        context.logger.info("analyst signed in", metadata: ["user": "\(user.id)"])
-        try await audit?.record(
-            .signinSuccess, actor: .user(user, remote: audit?.remote(request, context) ?? "unknown"), target: "user:\(user.id)",
-            details: ["method": "token"])
-        var response = Response(status: .seeOther, headers: [.location: "/analyst", .cacheControl: "no-store"])
+        await SignInAudit.record(
+            method: .token, success: true, reason: "signed_in", userID: user.id, remoteAddress: remote, audit: audit, logger: context.logger
+        )
+        var response = Response(status: .seeOther, headers: [.location: next ?? user.role.landingPath, .cacheControl: "no-store"])
         response.setCookie(
             try Cookie.validated(
                 name: AuthMiddleware.cookieName, value: session, maxAge: Int(users.sessionLifetime), path: "/",
@@ -68,7 +73,7 @@ public struct LoginController: Sendable {
         do {
             try users.origin.check(request)
         } catch let error as AppError {
-            return try AnalystPage.loginPage(error: error.message, request: request, secure: secureCookies, status: .forbidden)
+            return try AnalystPage.loginPage(error: error.message, request: request, secure: secureCookies, oidc: oidc, status: .forbidden)
         }
         if let session = request.cookies[AuthMiddleware.cookieName]?.value {
             let user = try await users.user(session: session)

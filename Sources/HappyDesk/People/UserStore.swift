@@ -64,6 +64,16 @@ public enum ScopeNames {
     }
 }
 
+/// Who an address signs in as.
+public enum SignInMatch: Sendable, Equatable {
+    case existing(AuthenticatedUser)
+    /// Created just now from closures' assignee email.
+    case provisioned(AuthenticatedUser)
+    case revoked(AuthenticatedUser)
+    /// No user and no closure names this address.
+    case unknown
+}
+
 /// What a request or an open socket was authenticated with, kept only as a hash so a socket can re-check
 /// it later without holding the clear secret.
 public enum Credential: Sendable, Equatable {
@@ -274,6 +284,11 @@ public struct UserStore: Sendable {
     /// An integration token opens no session: it is for closures only.
     public func startSession(token: String, now: Date = Date()) async throws -> (AuthenticatedUser, String)? {
         guard let user = try await user(token: token), AuthenticatedUser.Role.people.contains(user.role) else { return nil }
+        return (user, try await startSession(for: user, now: now))
+    }
+
+    /// Starts a browser session for a person already identified (OpenID Connect, an email link); returns the clear id.
+    public func startSession(for user: AuthenticatedUser, now: Date = Date()) async throws -> String {
         let session = SurveyToken.generate().value
         let lifetime = sessions.absoluteLifetime
         let idle = sessions.idleTimeout
@@ -283,7 +298,48 @@ public struct UserStore: Sendable {
                 "INSERT INTO sessions (id_hash, user_id, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?)",
                 SurveyToken.hash(session), user.id, now, now.addingTimeInterval(lifetime), now)
         }
-        return (user, session)
+        return session
+    }
+
+    /// The user with this email (case-insensitive), revoked or not: a revoked person is refused, not re-created.
+    public func user(email: String) async throws -> (user: AuthenticatedUser, revoked: Bool)? {
+        try await writer.read { db in
+            try db.fetchOne("SELECT * FROM users WHERE \(db.dialect.equalsIgnoringCase("email"))", email).map {
+                (Self.user($0), ($0["revoked_at"] as Date?) != nil)
+            }
+        }
+    }
+
+    /// Sets a person's role (OpenID Connect group claims, at each sign-in); an integration is never changed.
+    public func setRole(id: Int64, role: AuthenticatedUser.Role) async throws {
+        _ = try await writer.write { db in
+            try db.execute("UPDATE users SET role = ? WHERE id = ? AND role <> 'integration'", role.rawValue, id)
+        }
+    }
+
+    /// The person an address signs in as: its user, or, the first time an address that appears as an assignee
+    /// email on closures signs in, a new analyst matched to that assignee id (auto-provisioning). Nil for an
+    /// address known nowhere, or a revoked user.
+    public func signInUser(email: String, name: String?, now: Date = Date()) async throws -> SignInMatch {
+        if let (user, revoked) = try await user(email: email) {
+            if revoked { return .revoked(user) }
+            guard AuthenticatedUser.Role.people.contains(user.role) else { return .unknown }
+            return .existing(user)
+        }
+        guard let assignee = try await writer.read({ db in try InvitationStore.assignee(db, email: email) }) else { return .unknown }
+        let display = [name, assignee.name].compactMap { $0?.trimmingCharacters(in: .whitespaces) }.first {
+            !$0.isEmpty && TextLimit.fits($0, max: 200)
+        }
+        let fallback = String(email.split(separator: "@").first ?? "analyst")
+        do {
+            let (record, _) = try await add(name: display ?? fallback, email: email, role: .analyst, assigneeID: assignee.id, now: now)
+            return .provisioned(
+                AuthenticatedUser(id: record.id, name: record.name, email: record.email ?? email, role: .analyst, assigneeID: record.assigneeID))
+        } catch let error as AppError where error.status == .conflict {
+            // Another request provisioned the same address first.
+            if let (user, revoked) = try await user(email: email), !revoked { return .existing(user) }
+            return .unknown
+        }
     }
 
     /// The user of a live session: not signed out, not revoked, within both lifetimes. Marks the session

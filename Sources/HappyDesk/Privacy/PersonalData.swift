@@ -34,6 +34,9 @@ struct RetentionTable: Sendable {
         },
         RetentionTable(name: "events") { db, cutoff, after, limit in try EventLog.scrub(db, before: cutoff, after: after, limit: limit) },
         RetentionTable(name: "deliveries") { db, cutoff, after, limit in try Outbox.delete(db, before: cutoff, after: after, limit: limit) },
+        RetentionTable(name: "signin_links") { db, cutoff, after, limit in
+            try SignInStore.deleteLinks(db, before: cutoff, after: after, limit: limit)
+        },
         RetentionTable(name: "invitations") { db, cutoff, after, limit in
             try InvitationStore.scrubInvitations(db, before: cutoff, after: after, limit: limit)
         },
@@ -149,6 +152,7 @@ public struct PersonalData: Sendable {
         let last = try await batch(dryRun: dryRun) { db -> [String: Int] in
             var changed = PrivacyCounts()
             changed.add("closures", try InvitationStore.eraseRequesterClosures(db, email: email))
+            changed.add(try SignInStore.erase(db, email: email))
             changed.add(try UserStore.erase(db, email: email))
             if !dryRun {
                 var all = summary

@@ -81,3 +81,13 @@ extension Data {
         }
     }
 }
+
+extension SurveyToken {
+    /// Whether two byte strings are equal, in time that depends only on their length.
+    public static func constantTimeEquals(_ a: Data, _ b: Data) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for (x, y) in zip(a, b) { difference |= x ^ y }
+        return difference == 0
+    }
+}

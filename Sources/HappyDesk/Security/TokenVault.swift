@@ -35,6 +35,24 @@ public struct TokenVault: Sendable {
         return Self.boundPrefix + combined
     }
 
+    /// Seals an emailed sign-in link's token, bound to its `signin_links` id (a different context than any invitation).
+    public func seal(_ token: SurveyToken, signInLinkID: Int64) throws -> Data {
+        let box = try AES.GCM.seal(Data(token.value.utf8), using: key, authenticating: Self.signInData(linkID: signInLinkID))
+        guard let combined = box.combined else { throw StartupError("AES-GCM produced no combined box") }
+        return Self.boundPrefix + combined
+    }
+
+    public func open(_ sealed: Data, signInLinkID: Int64) throws -> SurveyToken {
+        guard sealed.starts(with: Self.boundPrefix) else { throw StartupError("sign-in token box is not bound") }
+        let box = try AES.GCM.SealedBox(combined: sealed.dropFirst(Self.boundPrefix.count))
+        let plain = try AES.GCM.open(box, using: key, authenticating: Self.signInData(linkID: signInLinkID))
+        return SurveyToken(value: String(decoding: plain, as: UTF8.self))
+    }
+
+    static func signInData(linkID: Int64) -> Data {
+        Data("happydesk.signin-link.v1 link=\(linkID)".utf8)
+    }
+
     /// Opens a box sealed for this invitation. A box from before binding (no `hdv2` prefix) still opens,
     /// so rows queued by an older version are delivered; `Outbox.rebindLegacyTokens` rewrites them bound.
     /// Stripping the prefix off a bound box does not help an attacker: its tag covers the authenticated

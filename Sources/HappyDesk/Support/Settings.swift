@@ -31,6 +31,8 @@ public struct Settings: Sendable {
     public var streamBufferLimit = 1024
     /// Browser sessions: idle and absolute lifetimes, and how often open sockets re-check them.
     public var sessions = SessionSettings()
+    /// OpenID Connect sign-in (`HAPPYDESK_OIDC_*`); nil when not configured.
+    public var oidc: OIDCSettings?
     /// Rate limits, the write queue's bound and the HTTP idle timeout (Support/LimitSettings.swift).
     public var limits = LimitSettings()
     /// `HAPPYDESK_RETENTION_DAYS`: personal data recorded more than this many days ago is removed (daily, and by
@@ -111,6 +113,13 @@ public struct Settings: Sendable {
 
     /// Cookies get `Secure` when the service is reached over https.
     public var secureCookies: Bool { publicURL.lowercased().hasPrefix("https://") }
+
+    /// An emailed sign-in link: `/signin/link/{token}`.
+    public func signInLinkURL(token: SurveyToken) -> String {
+        var base = publicURL
+        while base.hasSuffix("/") { base.removeLast() }
+        return "\(base)/signin/link/\(token.value)"
+    }
 
     public func surveyURL(token: SurveyToken) -> String {
         var base = publicURL

@@ -8,10 +8,13 @@ import Mustache
 public struct AnalystPage: Sendable {
     public let users: UserStore
     public let catalog: SurveyCatalog
+    /// The OpenID Connect button's text on the sign-in page shown when signed out; nil without single sign-on.
+    public let oidc: OIDCSettings?
 
-    public init(users: UserStore, catalog: SurveyCatalog) {
+    public init(users: UserStore, catalog: SurveyCatalog, oidc: OIDCSettings? = nil) {
         self.users = users
         self.catalog = catalog
+        self.oidc = oidc
     }
 
     public func register(on router: Router<AppRequestContext>) {
@@ -20,7 +23,8 @@ public struct AnalystPage: Sendable {
 
     @Sendable func show(request: Request, context: AppRequestContext) async throws -> Response {
         guard let user = context.user, AuthenticatedUser.Role.people.contains(user.role) else {
-            return try Self.loginPage(error: nil, request: request, secure: users.origin.secureCookies)
+            // Old links to /analyst keep working: signed out, they show the sign-in page, which comes back here.
+            return try SignInPage.page(request: request, oidc: oidc, next: "/analyst", secure: users.origin.secureCookies)
         }
         return Self.response(Self.app(user: user, labels: factorLabels()))
     }
@@ -46,24 +50,17 @@ public struct AnalystPage: Sendable {
         do { return try MustacheTemplate(string: AnalystPageTemplate.html) } catch { preconditionFailure("analyst template: \(error)") }
     }()
 
-    static func login(error: String?, csrf: String) -> String {
-        var context: [String: Any] = ["signedIn": false, "csrf": csrf]
-        if let error { context["error"] = error }
-        return template.render(context)
-    }
-
-    /// The sign-in form with its CSRF token: the browser's own when it has one, else a fresh one set as a cookie.
-    static func loginPage(error: String?, request: Request, secure: Bool, status: HTTPResponse.Status = .ok) throws -> Response {
-        let existing = LoginCSRF.token(in: request)
-        let csrf = existing ?? LoginCSRF.issue()
-        var response = response(login(error: error, csrf: csrf), status: status)
-        if existing == nil { response.setCookie(try LoginCSRF.cookie(csrf, secure: secure)) }
-        return response
+    /// The sign-in page with an error, for the API-token form's refusals.
+    static func loginPage(
+        error: String?, request: Request, secure: Bool, oidc: OIDCSettings? = nil, next: String? = nil, status: HTTPResponse.Status = .ok
+    ) throws -> Response {
+        try SignInPage.page(request: request, oidc: oidc, next: next, error: error, secure: secure, status: status)
     }
 
     static func app(user: AuthenticatedUser, labels: String) -> String {
         template.render([
-            "signedIn": true, "name": user.name, "role": user.role.rawValue, "manager": user.givesKudos, "labels": labels,
+            "signedIn": true, "header": SignInPage.header(user), "name": user.name, "role": user.role.rawValue, "manager": user.givesKudos,
+            "labels": labels,
         ])
     }
 

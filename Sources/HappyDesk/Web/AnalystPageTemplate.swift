@@ -19,18 +19,9 @@ enum AnalystPageTemplate {
         .kudos{background:#fff8d6;border-radius:.4rem;padding:.3rem .6rem;margin:.3rem 0}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(14rem,1fr));gap:.8rem}
         .big{font-size:1.8rem;font-weight:700}#status{font-size:.85rem}.error{background:#fdecec;border-left:4px solid #c0392b;padding:.5rem .8rem;border-radius:.4rem}
         </style></head><body>
-        {{^signedIn}}
-        <header><h1>happydesk · analyst sign-in</h1></header>
-        <main><form class="card" method="post" action="/analyst/login" id="login">
-        <h2>Sign in</h2>{{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
-        <p><label for="token">Your API token (from <code>happydesk users add</code>)</label><br>
-        <input type="password" id="token" name="token" autocomplete="off" required></p>
-        <input type="hidden" name="csrf" value="{{csrf}}">
-        <button type="submit" id="signin">Sign in</button></form></main>
-        {{/signedIn}}
         {{#signedIn}}
-        <header><h1>Your feedback</h1><span id="who">{{name}} · {{role}}</span><span id="status" role="status">connecting…</span>
-        <form method="post" action="/analyst/logout"><button class="ghost" type="submit">Sign out</button></form></header>
+        {{{header}}}
+        <header><h1>Your feedback</h1><span id="who">{{name}} · {{role}}</span><span id="status" role="status">connecting…</span></header>
         <main id="app" data-labels="{{labels}}" data-manager="{{#manager}}1{{/manager}}">
         <section class="grid" id="picture">
         <div class="card"><div class="meta">Happiness, last 30 days</div><div class="big" id="h-now">…</div><div class="meta" id="h-now-n"></div></div>

@@ -16,6 +16,8 @@ public struct HappyDeskServer: Sendable {
     public let publisher: any EventPublisher
     /// The in-process fan-out behind `/api/v1/stream`; it is also `publisher`, forwarding to any publisher given to `open`.
     public let hub: StreamHub
+    /// The OpenID Connect relying party, when `HAPPYDESK_OIDC_*` is configured; it caches discovery and keys.
+    public let oidc: OIDCClient?
     public let logger: Logger
 
     /// Loads the surveys, opens and migrates the database and the key: every start-up error is a `StartupError`
@@ -40,7 +42,7 @@ public struct HappyDeskServer: Sendable {
         return HappyDeskServer(
             settings: settings, database: database, batcher: WriteBatcher(storage: database, maxPending: settings.limits.writeQueueLimit),
             catalog: catalog, vault: vault,
-            publisher: hub, hub: hub, logger: logger
+            publisher: hub, hub: hub, oidc: settings.oidc.map { OIDCClient(settings: $0, publicURL: settings.publicURL) }, logger: logger
         )
     }
 
@@ -123,8 +125,15 @@ public func buildRouter(_ server: HappyDeskServer) -> Router<AppRequestContext> 
     // Stream: the analyst's live feed, replies, acknowledgements and kudos; the analyst page and its sign-in.
     StreamController(reader: server.database, hub: server.hub, actions: server.feedback, users: server.users, catalog: server.catalog)
         .register(on: router)
-    LoginController(users: server.users, secureCookies: server.settings.secureCookies, audit: server.audit).register(on: router)
-    AnalystPage(users: server.users, catalog: server.catalog).register(on: router)
+    let oidcSettings = server.oidc?.settings
+    LoginController(
+        users: server.users, secureCookies: server.settings.secureCookies, oidc: oidcSettings, trustProxy: limits.trustProxy, audit: server.audit
+    ).register(on: router)
+    AnalystPage(users: server.users, catalog: server.catalog, oidc: oidcSettings).register(on: router)
+    // People: the sign-in page, single sign-on, emailed links and signing out.
+    SignInController(
+        users: server.users, batcher: server.batcher, vault: server.vault, settings: server.settings, oidc: server.oidc, audit: server.audit
+    ).register(on: router)
 
     // Dashboard: managers' live view and metrics API.
     DashboardController(

@@ -38,8 +38,15 @@ public struct AuthenticatedUser: Sendable, Equatable {
         /// The roles that open the dashboard and `/api/v1/metrics` (leads and owners see their scope only).
         public static let dashboard: Set<Role> = [.manager, .admin, .lead, .owner]
 
-        /// Whether this role opens the dashboard (signed-in landing page, header links).
+        /// Whether this role may open `/dashboard`: the one place the header's links, the landing page and
+        /// the dashboard's guard ask.
         public var seesDashboard: Bool { Self.dashboard.contains(self) }
+
+        /// Where a person lands after signing in: the dashboard when they see one, else the analyst page.
+        public var landingPath: String { seesDashboard ? "/dashboard" : "/analyst" }
+
+        /// The roles that may open `/dashboard`, for `AuthMiddleware`.
+        public static var dashboardRoles: Set<Role> { dashboard }
     }
 
     public var id: Int64

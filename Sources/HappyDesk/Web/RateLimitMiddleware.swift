@@ -45,7 +45,7 @@ struct RateLimitMiddleware: RouterMiddleware {
     static func format(_ request: Request) -> AppError.Format {
         let path = request.uri.path
         let isJSON = request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true
-        return !isJSON && (path.hasPrefix("/s/") || path.hasPrefix("/analyst")) ? .html : .json
+        return !isJSON && (path.hasPrefix("/s/") || path.hasPrefix("/analyst") || path.hasPrefix("/signin")) ? .html : .json
     }
 }
 

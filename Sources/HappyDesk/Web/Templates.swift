@@ -112,7 +112,7 @@ public enum Templates {
         <title>happydesk</title><style>\(style)</style></head>
         <body><main><h1>happydesk</h1><div class="card">
         <p>Post-closure surveys and happiness reporting for IT service desks.</p>
-        <ul><li><a href="/analyst">Analyst page</a>: your feedback, live (sign in with your API token)</li>
+        <ul><li><a href="/signin">Sign in</a></li><li><a href="/analyst">Analyst page</a>: your feedback, live</li>
         <li><a href="/dashboard">Happiness dashboard</a> (managers)</li>
         <li><code>POST /api/v1/closures</code>: send a resolved ticket; <code>GET /healthz</code>: health</li></ul>
         <p class="meta">Requesters reach their survey through the link in their email.</p>
