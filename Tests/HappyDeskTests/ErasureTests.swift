@@ -29,6 +29,10 @@ final class ErasureTests: XCTestCase {
         let (_, token) = try await h.server.users.add(name: "Erin Eraseme", email: address, role: .analyst)
         let session = try await h.server.users.startSession(token: token)
         XCTAssertNotNil(session)
+        // And asked for a sign-in link, whose row holds the address.
+        try await h.server.database.write { db in
+            _ = try SignInStore.createLink(db, tokenHash: SurveyToken.hash(SurveyToken.generate().value), email: address, next: nil, now: Date())
+        }
         return cases
     }
 
@@ -63,6 +67,7 @@ final class ErasureTests: XCTestCase {
         XCTAssertEqual(report.removed.tables["delivery_attempts"], 4)
         XCTAssertEqual(report.removed.tables["users"], 1)
         XCTAssertEqual(report.removed.tables["sessions"], 1)
+        XCTAssertEqual(report.removed.tables["signin_links"], 1)
         XCTAssertEqual(report.removed.tables["outbox_files"], 4)
         XCTAssertNotNil(report.storageNote)
 
