@@ -89,7 +89,10 @@ struct Users: AsyncParsableCommand {
             let pool = try openMigrated(storage)
             let key: UserStore.UserKey = email.map { .email($0) } ?? .id(id ?? 0)
             do {
-                guard let user = try await UserStore(writer: pool).update(key, name: name, role: parsed, groups: groups, services: services, actor: .cli) else {
+                guard
+                    let user = try await UserStore(writer: pool).update(
+                        key, name: name, role: parsed, groups: groups, services: services, actor: .cli)
+                else {
                     fail(email.map { "no user with email \($0)" } ?? "no user with id \(id ?? 0)")
                 }
                 print("updated \(user.role.rawValue) \(user.name)\(user.email.map { " <\($0)>" } ?? "") (id \(user.id))\(Users.scopeText(user))")

@@ -39,7 +39,8 @@ public struct DashboardController: Sendable {
             if user.role == .integration {
                 throw AppError(.forbidden, code: "forbidden", "an integration token may only post closures; sign in as a person for this")
             }
-            throw AppError(.forbidden, code: "forbidden", "the dashboard is for managers, admins, leads and owners; your own feedback is at /analyst").html()
+            throw AppError(.forbidden, code: "forbidden", "the dashboard is for managers, admins, leads and owners; your own feedback is at /analyst")
+                .html()
         }
         let report: DashboardReport
         do {
