@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HappyDesk
+import Metrics
 import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
@@ -58,6 +59,12 @@ struct Serve: AsyncParsableCommand {
             valueName: "n"))
     var streamBuffer: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "Address of the metrics listener (GET /metrics, Prometheus text format), host:port, or off. [env: HAPPYDESK_METRICS_ADDRESS] (default: 127.0.0.1:9464)",
+            valueName: "host:port"))
+    var metricsAddress: String?
+
     func run() async throws {
         var settings = storage.settings()
         if let host = host ?? env("HAPPYDESK_HOST") { settings.host = host }
@@ -92,7 +99,13 @@ struct Serve: AsyncParsableCommand {
             settings.streamBufferLimit = value
         }
 
-        let logger = bootstrapLogging(level: settings.logLevel)
+        let metricsListen: MetricsAddress?
+        do {
+            metricsListen = try MetricsAddress.parse(metricsAddress ?? env("HAPPYDESK_METRICS_ADDRESS") ?? "127.0.0.1:9464")
+        } catch {
+            fail("\(error)")
+        }
+        let logger = bootstrapLogging(level: settings.logLevel, format: storage.resolvedLogFormat())
         let server: HappyDeskServer
         do {
             server = try HappyDeskServer.open(settings: settings, logger: logger)
@@ -106,7 +119,13 @@ struct Serve: AsyncParsableCommand {
         }
         logger.info(
             "happydesk listening", metadata: ["url": "http://\(settings.host):\(settings.port)", "database": "\(settings.databaseDisplayName)"])
+        // Once per process: what libraries record through swift-metrics lands in this server's registry too.
+        MetricsSystem.bootstrap(server.metrics.factory)
         var services: [any Service] = [RollupService(writer: server.database, logger: logger)]
+        if let metricsListen {
+            services.append(buildMetricsApplication(server, address: metricsListen))
+            logger.info("metrics listening", metadata: ["url": "http://\(metricsListen.host):\(metricsListen.port)/metrics"])
+        }
         if let postgres = server.database as? PostgresStorage {
             services.append(PostgresEventFanOut(storage: postgres, hub: server.hub, logger: logger))
         }

@@ -17,6 +17,10 @@ public struct HappyDeskServer: Sendable {
     /// The in-process fan-out behind `/api/v1/stream`; it is also `publisher`, forwarding to any publisher given to `open`.
     public let hub: StreamHub
     public let logger: Logger
+    /// This server's metrics (`GET /metrics` on the metrics listener); one registry per server, see `HappyDeskMetrics`.
+    public let metrics: HappyDeskMetrics
+    /// The sender's sign of life, for `/readyz`.
+    public let heartbeat: DeliveryHeartbeat
 
     /// Loads the surveys, opens and migrates the database and the key: every start-up error is a `StartupError`
     /// or a `SurveyFileError` with a message fit for one line.
@@ -37,10 +41,12 @@ public struct HappyDeskServer: Sendable {
             bufferLimit: settings.streamBufferLimit, gapTimeout: database.dialect == .postgres ? .milliseconds(500) : .milliseconds(50),
             anonymity: Anonymity(catalog: catalog), forwardTo: publisher ?? NoEventPublisher(), logger: logger)
         try hub.attach(database)
+        let metrics = HappyDeskMetrics()
         return HappyDeskServer(
-            settings: settings, database: database, batcher: WriteBatcher(storage: database, maxPending: settings.limits.writeQueueLimit),
+            settings: settings, database: database,
+            batcher: WriteBatcher(storage: database, maxPending: settings.limits.writeQueueLimit, metrics: metrics),
             catalog: catalog, vault: vault,
-            publisher: hub, hub: hub, logger: logger
+            publisher: hub, hub: hub, logger: logger, metrics: metrics, heartbeat: DeliveryHeartbeat()
         )
     }
 
@@ -51,7 +57,8 @@ public struct HappyDeskServer: Sendable {
     public var users: UserStore { UserStore(writer: database, sessions: settings.sessions, publicURL: settings.publicURL) }
 
     public var answers: AnswerService {
-        AnswerService(reader: database, batcher: batcher, catalog: catalog, publisher: publisher, followUp: FollowUpRules(settings: settings))
+        AnswerService(
+            reader: database, batcher: batcher, catalog: catalog, publisher: publisher, followUp: FollowUpRules(settings: settings), metrics: metrics)
     }
 
     public var feedback: FeedbackActions {
@@ -62,6 +69,10 @@ public struct HappyDeskServer: Sendable {
 /// Every route of the service, at a glance.
 public func buildRouter(_ server: HappyDeskServer) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
+    // Outermost: the request id (in every log line and the X-Request-Id reply header), then the metrics, which
+    // see the final status of every request, errors included.
+    router.middlewares.add(RequestIDMiddleware())
+    router.middlewares.add(RequestMetrics(server.metrics))
     router.middlewares.add(ErrorMiddleware())
     router.middlewares.add(RedactedRequestLog(.debug))
     let limits = server.settings.limits
@@ -77,6 +88,8 @@ public func buildRouter(_ server: HappyDeskServer) -> Router<AppRequestContext> 
     router.get("/healthz") { _, _ -> Response in
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
     }
+    // Readiness (database migrated and writable, sender not stuck); /healthz above is liveness only.
+    Readiness(server: server).register(on: router)
     router.get("/") { _, _ -> Response in
         // A person opening the server's address lands somewhere useful rather than on a 404.
         Response(status: .ok, headers: Templates.pageHeaders, body: .init(byteBuffer: ByteBuffer(string: Templates.homePage)))
@@ -101,7 +114,7 @@ public func buildRouter(_ server: HappyDeskServer) -> Router<AppRequestContext> 
             })
     }
     ClosureController(
-        intake: server.intake,
+        intake: server.intake, metrics: server.metrics,
         verifier: server.settings.webhookSecret.flatMap { $0.isEmpty ? nil : SignatureVerifier(secret: $0) },
         users: server.users
     ).register(on: intakeRoutes)
