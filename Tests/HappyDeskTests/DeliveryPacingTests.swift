@@ -21,7 +21,8 @@ final class DeliveryPacingTests: XCTestCase {
     func testABadRateLimitIsAOneLineError() throws {
         let directory = try makeTemporaryDirectory()
         let run = try runHappydesk(
-            ["outbox", "send", "--database", directory.appendingPathComponent("h.sqlite").path], environment: ["HAPPYDESK_SMTP_RATE_LIMIT": "30/fortnight"])
+            ["outbox", "send", "--database", directory.appendingPathComponent("h.sqlite").path],
+            environment: ["HAPPYDESK_SMTP_RATE_LIMIT": "30/fortnight"])
         XCTAssertEqual(run.status, 1)
         XCTAssertTrue(run.err.contains("HAPPYDESK_SMTP_RATE_LIMIT must be messages per s, min or h"), run.err)
         XCTAssertEqual(run.err.split(separator: "\n").count, 1, run.err)

@@ -58,7 +58,9 @@ final class OperationsTests: XCTestCase {
     func scrape(port: Int) throws -> Scrape {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", repositoryRoot.appendingPathComponent("Tests/Support/scrape_metrics.py").path, "http://127.0.0.1:\(port)/metrics"]
+        process.arguments = [
+            "python3", repositoryRoot.appendingPathComponent("Tests/Support/scrape_metrics.py").path, "http://127.0.0.1:\(port)/metrics",
+        ]
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
@@ -188,7 +190,8 @@ final class OperationsTests: XCTestCase {
         kill(server.processIdentifier, SIGKILL)
 
         for bad in ["9464", "localhost:", "127.0.0.1:99999", "http://127.0.0.1:9464"] {
-            let run = try runHappydesk(["serve"], environment: try binaryEnvironment(directory, port: port, extra: ["HAPPYDESK_METRICS_ADDRESS": bad]))
+            let run = try runHappydesk(
+                ["serve"], environment: try binaryEnvironment(directory, port: port, extra: ["HAPPYDESK_METRICS_ADDRESS": bad]))
             XCTAssertEqual(run.status, 1, bad)
             XCTAssertTrue(run.err.contains("HAPPYDESK_METRICS_ADDRESS must be host:port"), run.err)
             XCTAssertEqual(run.err.split(separator: "\n").count, 1, "one line: \(run.err)")

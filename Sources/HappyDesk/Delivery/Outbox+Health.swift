@@ -42,12 +42,13 @@ extension Outbox {
         let window = try sendWindow(db)
         var next = NextSend(at: now, reason: "now")
         if let rateLimit, let last = window.lastStart, last.addingTimeInterval(rateLimit.interval) > next.at {
-            next = NextSend(at: last.addingTimeInterval(rateLimit.interval), reason: "pacing \(rateLimit) (one message every \(rateLimit.interval) s)")
+            next = NextSend(
+                at: last.addingTimeInterval(rateLimit.interval), reason: "pacing \(rateLimit) (one message every \(rateLimit.interval) s)")
         }
         if let paused = window.pausedUntil, paused > next.at {
             next = NextSend(at: paused, reason: "relay throttling (\(window.pauseCode ?? 451)): back-off")
         }
-        if let due = window.earliestDue, due > next.at, window.pausedUntil == nil || due > window.pausedUntil! {
+        if let due = window.earliestDue, due > next.at, due > (window.pausedUntil ?? .distantPast) {
             next = NextSend(at: due, reason: "next row due")
         }
         return next

@@ -32,9 +32,10 @@ public struct JSONLogHandler: LogHandler {
         JSONLogHandler(label: label) { bytes in
             stderrLock.withLock { _ in
                 bytes.withUnsafeBufferPointer { buffer in
+                    guard let base = buffer.baseAddress else { return }
                     var offset = 0
                     while offset < buffer.count {
-                        let written = Foundation.write(2, buffer.baseAddress! + offset, buffer.count - offset)
+                        let written = Foundation.write(2, base + offset, buffer.count - offset)
                         if written <= 0 { break }
                         offset += written
                     }
@@ -121,7 +122,9 @@ public struct JSONLogHandler: LogHandler {
             case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
             case 0x00..<0x20, 0x7F, 0x2028, 0x2029:
                 let v = scalar.value
-                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), hex[Int(v >> 12 & 0xF)], hex[Int(v >> 8 & 0xF)], hex[Int(v >> 4 & 0xF)], hex[Int(v & 0xF)]])
+                out.append(contentsOf: [
+                    0x5C, UInt8(ascii: "u"), hex[Int(v >> 12 & 0xF)], hex[Int(v >> 8 & 0xF)], hex[Int(v >> 4 & 0xF)], hex[Int(v & 0xF)],
+                ])
             default:
                 out.append(contentsOf: String(scalar).utf8)
             }
