@@ -7,7 +7,7 @@ set -euo pipefail
 want=(libsqlite3-dev libcurl4-openssl-dev pkg-config sqlite3)
 py=()
 case "${1:-}" in
-  test) want+=(chromium chromium-driver openssl postgresql); py+=(aiosmtpd websockets selenium schemathesis authlib flask) ;;
+  test) want+=(chromium chromium-driver openssl postgresql); py+=(aiosmtpd websockets selenium schemathesis authlib flask prometheus_client) ;;
   bench) want+=(wrk hyperfine time postgresql); py+=(aiosmtpd websockets) ;;
 esac
 missing=()

@@ -4,6 +4,8 @@
 # Usage: Benchmarks/foundation/run.sh [seconds per run, default 10]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# No metrics listener unless asked: several servers may run at once, and the default port is one.
+export HAPPYDESK_METRICS_ADDRESS="${HAPPYDESK_METRICS_ADDRESS:-off}"
 SECONDS_PER_RUN="${1:-10}"
 BIN="${HAPPYDESK_BIN:-.build/release/happydesk}"
 [ -x "$BIN" ] || swift build -c release --product happydesk

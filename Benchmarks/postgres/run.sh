@@ -6,6 +6,8 @@
 # Usage: Benchmarks/postgres/run.sh [seconds per run, default 10]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# No metrics listener unless asked: several servers may run at once, and the default port is one.
+export HAPPYDESK_METRICS_ADDRESS="${HAPPYDESK_METRICS_ADDRESS:-off}"
 if [ -z "${HAPPYDESK_TEST_DATABASE_URL:-}" ]; then exec scripts/with-postgres.sh "$0" "$@"; fi
 SECONDS_PER_RUN="${1:-10}"
 BIN="${HAPPYDESK_BIN:-.build/release/happydesk}"

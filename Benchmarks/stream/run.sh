@@ -4,6 +4,8 @@
 # JSON line of results. Tunables: SOCKETS, RATE, DURATION (seconds), ANALYSTS, MANAGERS.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# No metrics listener unless asked: several servers may run at once, and the default port is one.
+export HAPPYDESK_METRICS_ADDRESS="${HAPPYDESK_METRICS_ADDRESS:-off}"
 SOCKETS=${SOCKETS:-200} RATE=${RATE:-500} DURATION=${DURATION:-10} ANALYSTS=${ANALYSTS:-100} MANAGERS=${MANAGERS:-10}
 python3 -c "import websockets" 2>/dev/null || python3 -m pip install -q websockets
 # BIN overrides the binary (e.g. a debug build); REBUILD=0 skips the release build when one exists.

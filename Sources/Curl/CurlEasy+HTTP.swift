@@ -32,7 +32,10 @@ extension CurlEasy {
         _ = hd_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, nil)
         _ = hd_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, nil)
         if let failure { throw failure }
-        return HTTPPostResponse(status: responseCode, body: sink.bytes, truncated: sink.truncated)
+        var retryAfter: curl_off_t = 0
+        let hasRetryAfter = hd_curl_getinfo_offset(handle, CURLINFO_RETRY_AFTER, &retryAfter) == CURLE_OK && retryAfter > 0
+        return HTTPPostResponse(
+            status: responseCode, body: sink.bytes, truncated: sink.truncated, retryAfter: hasRetryAfter ? Int(retryAfter) : nil)
     }
 
     /// Fetches `url` with GET; like `post`, any HTTP status is a response and transport failures throw.

@@ -29,4 +29,13 @@ public struct HTTPPostResponse: Sendable {
     public var body: [UInt8]
     /// True when the server sent more than `maxResponseBytes`.
     public var truncated: Bool
+    /// The server's `Retry-After` in seconds from now (libcurl parses both seconds and an HTTP-date), when sent.
+    public var retryAfter: Int?
+
+    public init(status: Int, body: [UInt8], truncated: Bool, retryAfter: Int? = nil) {
+        self.status = status
+        self.body = body
+        self.truncated = truncated
+        self.retryAfter = retryAfter
+    }
 }

@@ -32,6 +32,20 @@ struct StorageOptions: ParsableArguments {
         help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error. [env: HAPPYDESK_LOG_LEVEL] (default: info)", valueName: "level"))
     var logLevel: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Log lines as text (for people) or json (one object per line: time, level, message, metadata, request_id). [env: HAPPYDESK_LOG_FORMAT] (default: text)",
+            valueName: "format"))
+    var logFormat: String?
+
+    /// The log format asked for; a bad value ends the command with a one-line error.
+    func resolvedLogFormat() -> LogFormat {
+        guard let text = logFormat ?? env("HAPPYDESK_LOG_FORMAT") else { return .text }
+        guard let format = LogFormat(rawValue: text.lowercased()) else { fail("HAPPYDESK_LOG_FORMAT must be text or json, not '\(text)'") }
+        return format
+    }
+
     func settings() -> Settings {
         var settings = Settings(
             surveysDirectory: ResourceLocator.find("Surveys", override: surveys ?? env("HAPPYDESK_SURVEYS")),

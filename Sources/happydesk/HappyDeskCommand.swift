@@ -28,12 +28,21 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
-func bootstrapLogging(level: String) -> Logger {
+/// Sets up swift-log once per process: human-readable lines (`text`, the default) or one JSON object per
+/// line (`json`, `HAPPYDESK_LOG_FORMAT`), both on standard error.
+func bootstrapLogging(level: String, format: LogFormat = .text) -> Logger {
     let parsed = Logger.Level(rawValue: level.lowercased()) ?? .info
     LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel = parsed
-        return handler
+        switch format {
+        case .text:
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = parsed
+            return handler
+        case .json:
+            var handler = JSONLogHandler.standardError(label: label)
+            handler.logLevel = parsed
+            return handler
+        }
     }
     var logger = Logger(label: "happydesk")
     logger.logLevel = parsed

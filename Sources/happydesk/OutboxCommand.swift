@@ -40,7 +40,16 @@ struct OutboxCommand: AsyncParsableCommand {
         @Flag(help: "One JSON object per line.")
         var json = false
 
+        @Option(
+            help: ArgumentHelp(
+                "The server's SMTP rate limit, to show when the next send is allowed. [env: HAPPYDESK_SMTP_RATE_LIMIT]", valueName: "rate"))
+        var smtpRateLimit: String?
+
         func run() async throws {
+            var rateLimit: SMTPRateLimit?
+            if let text = smtpRateLimit ?? env("HAPPYDESK_SMTP_RATE_LIMIT") {
+                do { rateLimit = try SMTPRateLimit.parse(text) } catch { fail("\(error)") }
+            }
             if let status, !["pending", "sending", "sent", "dead", "skipped"].contains(status) {
                 fail("--status must be pending, sending, sent, dead or skipped, not '\(status)'")
             }
@@ -61,6 +70,8 @@ struct OutboxCommand: AsyncParsableCommand {
                 for entry in entries { print(jsonLine(entry)) }
                 return
             }
+            let next = try await admin.nextSend(rateLimit: rateLimit)
+            print("next send allowed: \(ISO8601.format(next.at)) (\(next.reason))")
             print("ID      INVITATION  TICKET        PURPOSE    CHANNEL  STATUS   INVITE    ATTEMPTS  DUE                   NOTE")
             for e in entries {
                 print(
@@ -147,7 +158,7 @@ struct OutboxCommand: AsyncParsableCommand {
             if let url = publicURL ?? env("HAPPYDESK_PUBLIC_URL") { settings.publicURL = url }
             settings.secretKey = env("HAPPYDESK_SECRET_KEY")
             settings.secretKeyFile = env("HAPPYDESK_SECRET_KEY_FILE")
-            let logger = bootstrapLogging(level: settings.logLevel)
+            let logger = bootstrapLogging(level: settings.logLevel, format: storage.resolvedLogFormat())
             let dispatcher: OutboxDispatcher
             do {
                 let server = try HappyDeskServer.open(settings: settings, logger: logger)

@@ -70,6 +70,12 @@ struct DeliveryOptions: ParsableArguments {
     var deliveryLease: Double?
 
     @Option(
+        help: ArgumentHelp(
+            "Cap on SMTP sending, evenly paced (a token bucket with a burst of one): 30/min (Exchange Online's per-mailbox limit), 5/s, 1000/h. [env: HAPPYDESK_SMTP_RATE_LIMIT] (default: no cap)",
+            valueName: "rate"))
+    var smtpRateLimit: String?
+
+    @Option(
         help: ArgumentHelp("Folder for .eml files when no SMTP URL is set. [env: HAPPYDESK_OUTBOX_DIR] (default: ./data/outbox)", valueName: "dir"))
     var outboxDir: String?
 
@@ -100,6 +106,9 @@ struct DeliveryOptions: ParsableArguments {
             if let lease = delivery.lease, lease < 1 { fail("happydesk_delivery_lease must be at least 1 second, not \(lease)") }
         }
         delivery.connectTimeout = min(delivery.connectTimeout, delivery.timeout)
+        if let rate = smtpRateLimit ?? env("HAPPYDESK_SMTP_RATE_LIMIT") {
+            do { delivery.smtpRateLimit = try SMTPRateLimit.parse(rate) } catch { fail("\(error)") }
+        }
         settings.delivery = delivery
     }
 

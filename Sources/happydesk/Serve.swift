@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HappyDesk
+import Metrics
 import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
@@ -65,6 +66,12 @@ struct Serve: AsyncParsableCommand {
             valueName: "days"))
     var retentionDays: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Address of the metrics listener (GET /metrics, Prometheus text format), host:port, or off. [env: HAPPYDESK_METRICS_ADDRESS] (default: 127.0.0.1:9464)",
+            valueName: "host:port"))
+    var metricsAddress: String?
+
     func run() async throws {
         var settings = storage.settings()
         do {
@@ -105,7 +112,13 @@ struct Serve: AsyncParsableCommand {
             settings.streamBufferLimit = value
         }
 
-        let logger = bootstrapLogging(level: settings.logLevel)
+        let metricsListen: MetricsAddress?
+        do {
+            metricsListen = try MetricsAddress.parse(metricsAddress ?? env("HAPPYDESK_METRICS_ADDRESS") ?? "127.0.0.1:9464")
+        } catch {
+            fail("\(error)")
+        }
+        let logger = bootstrapLogging(level: settings.logLevel, format: storage.resolvedLogFormat())
         let server: HappyDeskServer
         do {
             server = try HappyDeskServer.open(settings: settings, logger: logger)
@@ -119,9 +132,15 @@ struct Serve: AsyncParsableCommand {
         }
         logger.info(
             "happydesk listening", metadata: ["url": "http://\(settings.host):\(settings.port)", "database": "\(settings.databaseDisplayName)"])
+        // Once per process: what libraries record through swift-metrics lands in this server's registry too.
+        MetricsSystem.bootstrap(server.metrics.factory)
         var services: [any Service] = [RollupService(writer: server.database, logger: logger)]
         if let days = settings.retentionDays {
             services.append(RetentionService(personalData: server.personalData, days: days, logger: logger))
+        }
+        if let metricsListen {
+            services.append(buildMetricsApplication(server, address: metricsListen))
+            logger.info("metrics listening", metadata: ["url": "http://\(metricsListen.host):\(metricsListen.port)/metrics"])
         }
         if let postgres = server.database as? PostgresStorage {
             services.append(PostgresEventFanOut(storage: postgres, hub: server.hub, logger: logger))

@@ -13,6 +13,8 @@ enum HappydeskBinary {
         process.arguments = arguments
         process.currentDirectoryURL = repositoryRoot
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HAPPYDESK_") }
+        // Several servers run at once in the suite: none takes the default metrics port unless a test asks.
+        env["HAPPYDESK_METRICS_ADDRESS"] = "off"
         env.merge(environment) { $1 }
         process.environment = env
         return process

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """A real HTTP listener on loopback for happydesk's webhook tests.
 
+/throttle/N/SECONDS answers 429 with Retry-After: SECONDS to the first N posts to that path, then 200.
+
 Prints "READY <port>" once listening. Every request is appended as a JSON line to --log
 (method, path, headers, body) before it is answered. The path chooses the answer:
   /ok… → 200   /fail… → 500   /gone… → 410   /redirect… → 302 to /ok   /slow… → sleeps 5 s, then 200
@@ -14,6 +16,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 lock = threading.Lock()
+counts = {}
 args = None
 
 
@@ -28,7 +31,7 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length)
         with lock, open(args.log, "a", encoding="utf-8") as f:
             f.write(json.dumps({
-                "method": "POST", "path": self.path,
+                "method": "POST", "path": self.path, "received_at": time.time(),
                 "headers": {k: v for k, v in self.headers.items()},
                 "body": body.decode("utf-8", "replace"),
             }) + "\n")
@@ -48,6 +51,16 @@ class Handler(BaseHTTPRequestHandler):
             except ValueError:
                 link = ""
             status, payload = 500, json.dumps({"error": "cannot post %s, try later" % link}).encode()
+        elif path.startswith("/throttle"):
+            # /throttle/N/SECONDS: 429 with Retry-After SECONDS for the first N requests to this path, then 200.
+            parts = path.strip("/").split("/")
+            limit = int(parts[1]) if len(parts) > 1 else 1
+            wait = parts[2] if len(parts) > 2 else "1"
+            with lock:
+                counts[path] = counts.get(path, 0) + 1
+                n = counts[path]
+            if n <= limit:
+                status, payload, extra = 429, b'{"error":"slow down"}', {"Retry-After": wait}
         elif path.startswith("/big"):
             payload = b"x" * 1_000_000
         self.send_response(status)

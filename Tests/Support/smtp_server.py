@@ -13,6 +13,11 @@ of happydesk's) and appended as one JSON line to --log, so Swift tests can asser
   --reject SUBSTRING    answer 550 to recipients containing SUBSTRING
   --tempfail SUBSTRING  answer 451 to recipients containing SUBSTRING
   --delay SECONDS       wait this long before answering DATA (a slow server)
+  --delay-ms MS         the same in milliseconds (--delay-ms 50: a relay taking 50 ms per message)
+  --throttle-first N    answer 451 to MAIL FROM for the first N transactions (a throttling relay)
+  --throttle-seconds T  answer 451 to MAIL FROM during the first T seconds after start
+  --throttle-code CODE  the reply code for both throttle modes (default 451; 421 is answered the same way)
+  --throttle-hint TEXT  appended to the throttle reply, e.g. "retry in 2 seconds"
   --save-dir DIR        also write each raw message to DIR/<pid>-<n>.eml (benchmark)
   --no-smtputf8         do not offer SMTPUTF8 (RFC 6531), which aiosmtpd offers by default
   --workers N           serve from N processes sharing the port (SO_REUSEPORT), like a real MTA's
@@ -39,6 +44,8 @@ args = None
 lock = threading.Lock()
 connections = itertools.count(1)
 received = itertools.count(1)
+throttled = itertools.count(1)
+started = time.time()
 
 
 def free_port():
@@ -84,6 +91,14 @@ class Handler:
         return responses
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if args.throttle_first or args.throttle_seconds:
+            within_time = args.throttle_seconds and time.time() - started < args.throttle_seconds
+            within_count = args.throttle_first and next(throttled) <= args.throttle_first
+            if within_time or within_count:
+                reply = "%d 4.7.0 too many messages, slow down" % args.throttle_code
+                if args.throttle_hint:
+                    reply += "; " + args.throttle_hint
+                return reply
         if args.no_smtputf8 and ("SMTPUTF8" in mail_options or not address.isascii()):
             return "553 5.6.7 this server does not offer SMTPUTF8"
         envelope.mail_from = address
@@ -103,6 +118,7 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):
         if args.delay:
             await asyncio.sleep(args.delay)
+        received_at = time.time()
         number = next(received)
         if args.save_dir:
             with open("%s/%d-%06d.eml" % (args.save_dir, os.getpid(), number), "wb") as f:
@@ -110,6 +126,7 @@ class Handler:
         if args.log:
             record = {
                 "number": number,
+                "received_at": received_at,
                 "connection": getattr(session, "hd_connection", 0),
                 "tls": session.ssl is not None,
                 "auth": session.auth_data.login.decode() if isinstance(session.auth_data, LoginPassword) else None,
@@ -172,10 +189,17 @@ def main():
     parser.add_argument("--reject")
     parser.add_argument("--tempfail")
     parser.add_argument("--delay", type=float, default=0)
+    parser.add_argument("--delay-ms", type=float, default=0)
+    parser.add_argument("--throttle-first", type=int, default=0)
+    parser.add_argument("--throttle-seconds", type=float, default=0)
+    parser.add_argument("--throttle-code", type=int, default=451)
+    parser.add_argument("--throttle-hint")
     parser.add_argument("--save-dir")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--no-smtputf8", action="store_true")
     args = parser.parse_args()
+    if args.delay_ms:
+        args.delay = args.delay_ms / 1000
 
     port = args.port or free_port()
     worker = False

@@ -28,6 +28,8 @@ trap cleanup EXIT
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export HAPPYDESK_DATABASE="$work/fuzz.sqlite" HAPPYDESK_SECRET_KEY_FILE="$work/secret.key" HAPPYDESK_OUTBOX_DIR="$work/outbox"
 export HAPPYDESK_PORT="$port" HAPPYDESK_HOST=127.0.0.1 HAPPYDESK_PUBLIC_URL="http://127.0.0.1:$port" HAPPYDESK_LOG_LEVEL=warning
+# The metrics listener is not what is fuzzed here, and another run may hold its default port.
+export HAPPYDESK_METRICS_ADDRESS=off
 # Generous limits: the fuzzer should reach the handlers, not only the limiters (429 is still a documented answer).
 export HAPPYDESK_RATE_LIMIT_SIGNIN=100000/min HAPPYDESK_RATE_LIMIT_SURVEY=100000/min HAPPYDESK_RATE_LIMIT_CLOSURES=100000/min
 

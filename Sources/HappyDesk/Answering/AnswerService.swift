@@ -45,10 +45,14 @@ public struct AnswerService: Sendable {
     public let publisher: any EventPublisher
     /// Runs inside the saving transaction after the event is appended (alerts, reopen, follow-up flag).
     public var followUp: FollowUpRules?
+    /// Counts each saved answer in `happydesk_responses_total{band}` (amendments included); nil counts nothing.
+    public var metrics: HappyDeskMetrics?
 
     public init(
-        reader: any AppStorage, batcher: WriteBatcher, catalog: SurveyCatalog, publisher: any EventPublisher, followUp: FollowUpRules? = nil
+        reader: any AppStorage, batcher: WriteBatcher, catalog: SurveyCatalog, publisher: any EventPublisher, followUp: FollowUpRules? = nil,
+        metrics: HappyDeskMetrics? = nil
     ) {
+        self.metrics = metrics
         self.reader = reader
         self.batcher = batcher
         self.catalog = catalog
@@ -164,6 +168,7 @@ public struct AnswerService: Sendable {
             after.status = .answered
             return Submission(state: after, survey: survey, response: stored, event: event)
         }
+        metrics?.response(band: ScoreBand(score: submission.response.score))
         await publisher.publish([submission.event])
         return submission
     }

@@ -55,6 +55,14 @@ public enum Rollups {
     }
 
     /// Responses marked and not yet folded.
+    /// When the oldest response still waiting to be folded was last changed (its mark is made in the same
+    /// transaction), for `happydesk_rollup_lag_seconds`; nil when nothing waits.
+    public static func oldestPendingChange(_ db: any SQLConnection) throws -> Date? {
+        try db.scalar(
+            Date.self,
+            "SELECT min(r.last_changed_at) FROM rollup_dirty d JOIN responses r ON r.id = d.response_id")
+    }
+
     public static func pending(_ db: any SQLConnection) throws -> Int {
         try db.scalar(Int.self, "SELECT count(*) FROM rollup_dirty") ?? 0
     }

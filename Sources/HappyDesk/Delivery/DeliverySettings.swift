@@ -36,6 +36,11 @@ public struct DeliverySettings: Sendable {
     /// The relay offers SMTPUTF8 (RFC 6531), so addresses with a non-ASCII local part can be sent. Set at start-up
     /// from the relay's EHLO answer (`SMTPCapabilities.probe`).
     public var smtpUTF8 = false
+    /// `HAPPYDESK_SMTP_RATE_LIMIT`: SMTP sends evenly paced to at most this rate (nil: as fast as the relay takes them).
+    public var smtpRateLimit: SMTPRateLimit?
+    /// `/readyz` reports the sender stuck when due mail has waited this long (seconds) while the sender showed
+    /// no progress for as long.
+    public var readyOutboxMaxAge: Double = 300
 
     public init() {}
 

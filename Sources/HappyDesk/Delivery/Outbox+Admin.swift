@@ -40,6 +40,11 @@ public struct OutboxAdmin: Sendable {
         try await database.read { db in try Outbox.list(db, status: status, limit: limit) }
     }
 
+    /// When the next email may be sent (pacing, a relay's pause, the next due row).
+    public func nextSend(rateLimit: SMTPRateLimit?, now: Date = Date()) async throws -> NextSend {
+        try await database.read { db in try Outbox.nextSend(db, rateLimit: rateLimit, now: now) }
+    }
+
     public func attempts(deliveryID: Int64) async throws -> [DeliveryAttempt] {
         try await database.read { db in try Outbox.attempts(db, deliveryID: deliveryID) }
     }
@@ -103,6 +108,8 @@ extension Outbox {
         switch entry.status {
         case "skipped":
             return "policy: \(skipReason ?? "skipped")"
+        case "pending" where entry.lastError?.hasPrefix("deferred") == true:
+            return "deferred until \(entry.dueAt.map(ISO8601.format) ?? "?") (not counted as an attempt): \(entry.lastError ?? "")"
         case "pending" where entry.attempts > 0:
             return "retry \(entry.attempts + 1) at \(entry.dueAt.map(ISO8601.format) ?? "?"): \(entry.lastError ?? "")"
         case "pending" where (entry.dueAt ?? now) > now:

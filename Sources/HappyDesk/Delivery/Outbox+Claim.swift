@@ -39,6 +39,8 @@ extension Outbox {
 
     /// What `record` answers for a sender whose lease is no longer the row's.
     static let staleOutcome = "stale"
+    /// What `record` answers for a row the receiver asked us to send later (not counted as an attempt).
+    static let deferredOutcome = "deferred"
 
     /// Stores one attempt and moves the row on: `sent`, back to `pending` after a backoff, or `dead`.
     /// A survey's invitation follows: `sent` on delivery, `failed` when dead-lettered.
@@ -60,6 +62,24 @@ extension Outbox {
         let attempt = job.attempts + 1
         let outcome: String
         switch result.kind {
+        case .deferred:
+            // The receiver said "not now" (SMTP 421/450/451/452, HTTP 429): back to pending after its Retry-After
+            // (capped) or one base backoff, with the attempt count unchanged, so waiting never dead-letters a row.
+            outcome = deferredOutcome
+            let wait = min(backoff.max, result.retryAfter ?? backoff.delay(afterAttempt: 1))
+            let changed = try db.execute(
+                """
+                UPDATE deliveries SET status = 'pending', due_at = ?, claimed_until = NULL, lease_id = NULL, last_error = ?
+                WHERE id = ? AND status = 'sending' AND lease_id = ?
+                """, now.addingTimeInterval(wait), result.detail, job.deliveryID, leaseID)
+            guard changed == 1 else { return staleOutcome }
+            // Recorded as a `retry` attempt (the column's closed set); its detail starts with "deferred".
+            try db.execute(
+                """
+                INSERT INTO delivery_attempts (delivery_id, attempt, started_at, finished_at, outcome, status_code, curl_code, detail)
+                VALUES (?, ?, ?, ?, 'retry', ?, ?, ?)
+                """, job.deliveryID, attempt, startedAt, now, result.statusCode, result.curlCode, result.detail)
+            return outcome
         case .sent:
             outcome = "sent"
             let changed = try db.execute(
@@ -69,7 +89,7 @@ extension Outbox {
                 """, attempt, now, job.deliveryID, leaseID)
             guard changed == 1 else { return staleOutcome }
             if job.purpose == .survey { try InvitationStore.markSent(db, id: job.invitationID, at: now) }
-        case .permanent, .transient, .cancelled:
+        case .permanent, .transient, .cancelled, .deferred:
             if result.kind == .permanent || attempt >= maxAttempts {
                 outcome = "dead"
                 let changed = try db.execute(

@@ -121,7 +121,20 @@ extension OutboxDispatcher {
             return result
         }
         guard let smtp else { return .permanent("email delivery needs HAPPYDESK_SMTP_URL; set it and run `happydesk outbox retry`") }
-        return await smtp.send(message)
+        do {
+            try await pacer.acquire()
+        } catch {
+            return AttemptResult(kind: .transient, statusCode: nil, curlCode: nil, detail: "send given up on while waiting for its slot")
+        }
+        let result = await smtp.send(message)
+        if result.pausesSMTPChannel {
+            // The relay is throttling everyone (421/451): every SMTP send waits, not only this message.
+            let pause = min(backoff.max, result.retryAfter ?? backoff.base)
+            pacer.pause(for: pause)
+            logger.notice(
+                "SMTP relay is throttling: sending paused", metadata: ["seconds": "\(pause)", "status": "\(result.statusCode ?? 0)"])
+        }
+        return result
     }
 }
 

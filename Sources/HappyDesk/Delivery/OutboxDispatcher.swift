@@ -20,10 +20,17 @@ public final class OutboxDispatcher: Sendable {
     let backoff: Backoff
     /// Tripped by `stopSending()` at graceful shutdown.
     let stopLatch = StopLatch()
+    /// `HAPPYDESK_SMTP_RATE_LIMIT` pacing and the channel pause after a relay's 421/451.
+    public let pacer: SMTPPacer
+    /// `happydesk_deliveries_total{channel,result}`.
+    public let metrics: HappyDeskMetrics
+    /// Beaten at every round and every recorded result, for `/readyz`.
+    public let heartbeat: DeliveryHeartbeat
 
-    public init(database: any AppStorage, batcher: WriteBatcher, catalog: SurveyCatalog, vault: TokenVault, settings: Settings, logger: Logger)
-        throws
-    {
+    public init(
+        database: any AppStorage, batcher: WriteBatcher, catalog: SurveyCatalog, vault: TokenVault, settings: Settings, logger: Logger,
+        metrics: HappyDeskMetrics = HappyDeskMetrics(), heartbeat: DeliveryHeartbeat = DeliveryHeartbeat()
+    ) throws {
         let delivery = settings.delivery
         do {
             from = try MailAddress.parse(delivery.smtpFrom)
@@ -57,6 +64,9 @@ public final class OutboxDispatcher: Sendable {
             timeout: delivery.timeout, caFile: delivery.smtpCAFile
         )
         backoff = Backoff(base: delivery.backoffBase, max: delivery.backoffMax)
+        pacer = SMTPPacer(limit: delivery.smtpRateLimit)
+        self.metrics = metrics
+        self.heartbeat = heartbeat
         self.database = database
         self.batcher = batcher
         self.catalog = catalog
@@ -68,7 +78,7 @@ public final class OutboxDispatcher: Sendable {
     public convenience init(server: HappyDeskServer) throws {
         try self.init(
             database: server.database, batcher: server.batcher, catalog: server.catalog, vault: server.vault, settings: server.settings,
-            logger: server.logger
+            logger: server.logger, metrics: server.metrics, heartbeat: server.heartbeat
         )
     }
 
@@ -121,14 +131,20 @@ public final class OutboxDispatcher: Sendable {
     @discardableResult
     public func runOnce(now: Date = Date()) async throws -> Int {
         guard !stopLatch.isTripped else { return 0 }
+        heartbeat.beat()
         let delivery = settings.delivery
         // With a configured lease, claim only what the pool can start at once, so the rows of one claim are
         // not left waiting past their lease (when another instance may take them) behind slow sends.
-        let limit = delivery.lease == nil ? delivery.batchSize : min(delivery.batchSize, max(1, delivery.concurrency) * 2)
+        var limit = delivery.lease == nil ? delivery.batchSize : min(delivery.batchSize, max(1, delivery.concurrency) * 2)
+        if let rate = delivery.smtpRateLimit, settings.surveyChannel == .email {
+            // Paced: claim about a minute of sends, so claimed rows do not wait out their lease behind the pace.
+            limit = min(limit, max(delivery.concurrency, Int(60 / rate.interval)))
+        }
         // Long enough for the whole batch to pass through the pool even if every send times out.
         let lease = delivery.lease ?? Double(limit / max(1, delivery.concurrency) + 1) * (delivery.timeout + delivery.connectTimeout) + 30
         let leaseID = Outbox.newLeaseID()
-        let jobs = try await batcher.write { db in try Outbox.claim(db, leaseID: leaseID, now: now, lease: lease, limit: limit) }
+        let claimLimit = limit
+        let jobs = try await batcher.write { db in try Outbox.claim(db, leaseID: leaseID, now: now, lease: lease, limit: claimLimit) }
         guard !jobs.isEmpty else { return 0 }
         let stopped = await send(jobs)
         if stopped || Task.isCancelled {
@@ -192,7 +208,8 @@ public final class OutboxDispatcher: Sendable {
                     done.append(finished)
                     // Results are recorded in groups, one transaction (and one fsync) per group instead of per
                     // message; a crash before a group is recorded only means those rows are sent again after their lease.
-                    if done.count >= 32 {
+                    // Paced sends are few per second: record each at once, so `outbox list` and the metrics follow.
+                    if done.count >= (settings.delivery.smtpRateLimit == nil ? 32 : 1) {
                         await record(done)
                         done.removeAll(keepingCapacity: true)
                     }
@@ -247,8 +264,10 @@ public final class OutboxDispatcher: Sendable {
                     )
                 }
             }
+            heartbeat.beat()
             for (item, outcome) in zip(finished, outcomes) {
                 let job = item.job
+                metrics.delivery(channel: job.channel, outcome: outcome)
                 // Metadata is built only when the level is enabled (it is an autoclosure): this runs per message.
                 func metadata() -> Logger.Metadata {
                     [
@@ -260,6 +279,7 @@ public final class OutboxDispatcher: Sendable {
                 case "sent", "cancelled": logger.debug("delivery attempt", metadata: metadata())
                 case Outbox.staleOutcome: logger.notice("delivery result dropped: the row's lease passed to another sender", metadata: metadata())
                 case "retry": logger.notice("delivery failed, will retry", metadata: metadata())
+                case Outbox.deferredOutcome: logger.notice("delivery deferred by the receiver, not counted as an attempt", metadata: metadata())
                 default: logger.warning("delivery dead-lettered", metadata: metadata())
                 }
             }

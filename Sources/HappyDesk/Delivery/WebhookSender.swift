@@ -36,7 +36,8 @@ public struct WebhookSender: Sendable {
         )
         do {
             let response = try await pool.run { curl in try curl.post(request) }
-            return .httpStatus(response.status, body: String(decoding: response.body, as: UTF8.self))
+            return .httpStatus(
+                response.status, body: String(decoding: response.body, as: UTF8.self), retryAfter: response.retryAfter.map(Double.init))
         } catch let error as CurlError {
             return .httpFailure(error)
         } catch {

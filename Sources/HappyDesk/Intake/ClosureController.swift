@@ -11,9 +11,12 @@ public struct ClosureController: Sendable {
     public let intake: IntakeService
     public let verifier: SignatureVerifier?
     public let users: UserStore
+    /// `happydesk_closures_total{source,result}`; nil counts nothing.
+    public let metrics: HappyDeskMetrics?
 
-    public init(intake: IntakeService, verifier: SignatureVerifier?, users: UserStore) {
+    public init(intake: IntakeService, metrics: HappyDeskMetrics? = nil, verifier: SignatureVerifier?, users: UserStore) {
         self.intake = intake
+        self.metrics = metrics
         self.verifier = verifier
         self.users = users
     }
@@ -28,8 +31,34 @@ public struct ClosureController: Sendable {
     }
 
     public func register(on router: some RouterMethods<AppRequestContext>) {
-        router.post("/api/v1/closures", use: create)
-        router.post("/api/v1/closures/jira", use: createFromJira)
+        router.post("/api/v1/closures") { request, context in try await counted(.generic) { try await create(request: request, context: context) } }
+        router.post("/api/v1/closures/jira") { request, context in
+            try await counted(.jira) { try await createFromJira(request: request, context: context) }
+        }
+    }
+
+    /// Runs a closure route and counts what came of it; an error the caller caused counts as `rejected`.
+    func counted(_ source: HappyDeskMetrics.ClosureSource, _ body: () async throws -> EditedResponse<Reply>) async throws -> EditedResponse<Reply> {
+        guard let metrics else { return try await body() }
+        do {
+            let response = try await body()
+            let reply = response.responseGenerator
+            let result: HappyDeskMetrics.ClosureResult
+            if reply.duplicate {
+                result = .duplicate
+            } else if reply.status == "ignored" {
+                result = .ignored
+            } else if reply.status == InvitationStatus.skipped.rawValue {
+                result = reply.skip_reason?.hasPrefix("throttled") == true ? .throttled : .sampled_out
+            } else {
+                result = .created
+            }
+            metrics.closure(source: source, result: result)
+            return response
+        } catch let error as any HTTPResponseError where error.status.code < 500 {
+            metrics.closure(source: source, result: .rejected)
+            throw error
+        }
     }
 
     /// The answer to an ingest call; `survey_url` only on first creation, since the token is stored hashed.

@@ -7,6 +7,14 @@ public enum SettingsStore {
         try db.scalar(String.self, "SELECT value FROM happydesk_settings WHERE name = ?", name)
     }
 
+    /// The readiness probe's write: proves the database takes writes. The caller rolls it back, so a probe
+    /// (a GET) leaves nothing behind.
+    static func probeWrite(_ db: any SQLConnection, now: Date) throws {
+        try db.execute(
+            "INSERT INTO happydesk_settings (name, value) VALUES ('readiness_probe', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            ISO8601.format(now))
+    }
+
     /// Stores `value` unless the name is set already; returns what is stored now (the first writer wins).
     static func setIfAbsent(_ db: any SQLConnection, name: String, value: String) throws -> String {
         try db.execute("INSERT INTO happydesk_settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", name, value)

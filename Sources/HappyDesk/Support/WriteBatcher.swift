@@ -37,8 +37,12 @@ public final class WriteBatcher: Sendable {
     /// Writes that may wait for the database before new ones are refused.
     public let maxPending: Int
 
-    public init(storage: any AppStorage, maxBatch: Int = 256, maxPending: Int = 10_000) {
+    /// Records each batch's size in `happydesk_write_batch_size`; nil records nothing.
+    private let metrics: HappyDeskMetrics?
+
+    public init(storage: any AppStorage, maxBatch: Int = 256, maxPending: Int = 10_000, metrics: HappyDeskMetrics? = nil) {
         self.storage = storage
+        self.metrics = metrics
         // PostgreSQL: smaller batches, several at once, so waiting jobs are spread over connections instead of
         // queueing behind one connection's round trips (measured in Benchmarks/postgres).
         self.maxBatch = storage.dialect == .postgres ? min(maxBatch, 16) : maxBatch
@@ -92,6 +96,7 @@ public final class WriteBatcher: Sendable {
                 return batch
             }
             if batch.isEmpty { return }
+            metrics?.writeBatchSize.record(batch.count)
             await run(batch)
         }
     }

@@ -19,6 +19,10 @@ public struct HappyDeskServer: Sendable {
     /// The OpenID Connect relying party, when `HAPPYDESK_OIDC_*` is configured; it caches discovery and keys.
     public let oidc: OIDCClient?
     public let logger: Logger
+    /// This server's metrics (`GET /metrics` on the metrics listener); one registry per server, see `HappyDeskMetrics`.
+    public let metrics: HappyDeskMetrics
+    /// The sender's sign of life, for `/readyz`.
+    public let heartbeat: DeliveryHeartbeat
 
     /// Loads the surveys, opens and migrates the database and the key: every start-up error is a `StartupError`
     /// or a `SurveyFileError` with a message fit for one line.
@@ -39,10 +43,13 @@ public struct HappyDeskServer: Sendable {
             bufferLimit: settings.streamBufferLimit, gapTimeout: database.dialect == .postgres ? .milliseconds(500) : .milliseconds(50),
             anonymity: Anonymity(catalog: catalog), forwardTo: publisher ?? NoEventPublisher(), logger: logger)
         try hub.attach(database)
+        let metrics = HappyDeskMetrics()
         return HappyDeskServer(
-            settings: settings, database: database, batcher: WriteBatcher(storage: database, maxPending: settings.limits.writeQueueLimit),
+            settings: settings, database: database,
+            batcher: WriteBatcher(storage: database, maxPending: settings.limits.writeQueueLimit, metrics: metrics),
             catalog: catalog, vault: vault,
-            publisher: hub, hub: hub, oidc: settings.oidc.map { OIDCClient(settings: $0, publicURL: settings.publicURL) }, logger: logger
+            publisher: hub, hub: hub, oidc: settings.oidc.map { OIDCClient(settings: $0, publicURL: settings.publicURL) }, logger: logger,
+            metrics: metrics, heartbeat: DeliveryHeartbeat()
         )
     }
 
@@ -53,7 +60,8 @@ public struct HappyDeskServer: Sendable {
     public var users: UserStore { UserStore(writer: database, sessions: settings.sessions, publicURL: settings.publicURL) }
 
     public var answers: AnswerService {
-        AnswerService(reader: database, batcher: batcher, catalog: catalog, publisher: publisher, followUp: FollowUpRules(settings: settings))
+        AnswerService(
+            reader: database, batcher: batcher, catalog: catalog, publisher: publisher, followUp: FollowUpRules(settings: settings), metrics: metrics)
     }
 
     /// The audit trail as request paths record it (through the batcher).
@@ -70,6 +78,10 @@ public struct HappyDeskServer: Sendable {
 /// Every route of the service, at a glance.
 public func buildRouter(_ server: HappyDeskServer) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
+    // Outermost: the request id (in every log line and the X-Request-Id reply header), then the metrics, which
+    // see the final status of every request, errors included.
+    router.middlewares.add(RequestIDMiddleware())
+    router.middlewares.add(RequestMetrics(server.metrics))
     router.middlewares.add(ErrorMiddleware())
     router.middlewares.add(RedactedRequestLog(.debug))
     let limits = server.settings.limits
@@ -85,6 +97,8 @@ public func buildRouter(_ server: HappyDeskServer) -> Router<AppRequestContext> 
     router.get("/healthz") { _, _ -> Response in
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
     }
+    // Readiness (database migrated and writable, sender not stuck); /healthz above is liveness only.
+    Readiness(server: server).register(on: router)
     router.get("/") { _, _ -> Response in
         // A person opening the server's address lands somewhere useful rather than on a 404.
         Response(status: .ok, headers: Templates.pageHeaders, body: .init(byteBuffer: ByteBuffer(string: Templates.homePage)))
@@ -109,7 +123,7 @@ public func buildRouter(_ server: HappyDeskServer) -> Router<AppRequestContext> 
             })
     }
     ClosureController(
-        intake: server.intake,
+        intake: server.intake, metrics: server.metrics,
         verifier: server.settings.webhookSecret.flatMap { $0.isEmpty ? nil : SignatureVerifier(secret: $0) },
         users: server.users
     ).register(on: intakeRoutes)
