@@ -75,8 +75,9 @@ struct OutboxCommand: AsyncParsableCommand {
             print("ID      INVITATION  TICKET        PURPOSE    CHANNEL  STATUS   INVITE    ATTEMPTS  DUE                   NOTE")
             for e in entries {
                 print(
-                    pad(e.deliveryID.map(String.init) ?? "-", 7), pad("\(e.invitationID)", 11), pad(e.ticketID, 13), pad(e.purpose.rawValue, 10),
-                    pad(e.channel?.rawValue ?? "-", 8), pad(e.status, 8), pad(e.invitationStatus.rawValue, 9), pad("\(e.attempts)", 9),
+                    pad(e.deliveryID.map(String.init) ?? "-", 7), pad(e.invitationID.map(String.init) ?? "-", 11), pad(e.ticketID ?? "(sign-in)", 13),
+                    pad(e.purpose.rawValue, 10),
+                    pad(e.channel?.rawValue ?? "-", 8), pad(e.status, 8), pad(e.invitationStatus?.rawValue ?? "-", 9), pad("\(e.attempts)", 9),
                     pad(e.dueAt.map(ISO8601.format) ?? "-", 21), e.note
                 )
             }
@@ -84,8 +85,11 @@ struct OutboxCommand: AsyncParsableCommand {
 
         func jsonLine(_ e: OutboxEntry) -> String {
             let object: [String: Any] = [
-                "id": e.deliveryID.map { $0 as Any } ?? NSNull(), "invitation_id": e.invitationID, "ticket_id": e.ticketID, "purpose": e.purpose,
-                "channel": e.channel ?? NSNull(), "status": e.status, "invitation_status": e.invitationStatus, "attempts": e.attempts,
+                "id": e.deliveryID.map { $0 as Any } ?? NSNull(), "invitation_id": e.invitationID.map { $0 as Any } ?? NSNull(),
+                "ticket_id": e.ticketID ?? NSNull(),
+                "purpose": e.purpose.rawValue,
+                "channel": e.channel?.rawValue ?? NSNull(), "status": e.status, "invitation_status": e.invitationStatus?.rawValue ?? NSNull(),
+                "attempts": e.attempts,
                 "due_at": e.dueAt.map(ISO8601.format) ?? NSNull(), "sent_at": e.sentAt.map(ISO8601.format) ?? NSNull(),
                 "last_error": e.lastError ?? NSNull(), "note": e.note,
             ]

@@ -142,6 +142,12 @@ final class ErasureTests: XCTestCase {
             let bad = try await client.execute(
                 uri: "/api/v1/requesters/not-an-address", method: .delete, headers: [.authorization: "Bearer \(h.adminToken)"])
             XCTAssertEqual(bad.status, .badRequest)
+            // Durations too large for a date, or not finite, are bad input, not a trap in the date codec.
+            for since in ["1e300w", "infs", "nand", "100000000d"] {
+                let huge = try await client.execute(
+                    uri: "/api/v1/audit?since=\(since)", method: .get, headers: [.authorization: "Bearer \(h.adminToken)"])
+                XCTAssertEqual(huge.status, .badRequest, since)
+            }
             XCTAssertTrue(bad.errorMessage.contains("not an email address"), bad.errorMessage)
             let dry = try await client.execute(uri: path + "?dry_run=true", method: .delete, headers: [.authorization: "Bearer \(h.adminToken)"])
             XCTAssertEqual(dry.status, .ok)
@@ -250,5 +256,9 @@ final class AuditTrailTests: XCTestCase {
         XCTAssertEqual(try AuditQuery.parseSince("2026-11-01", now: now), ISO8601.parse("2026-11-01T00:00:00Z"))
         XCTAssertEqual(try AuditQuery.parseSince("2026-11-01T08:00:00Z", now: now), ISO8601.parse("2026-11-01T08:00:00Z"))
         XCTAssertThrowsError(try AuditQuery.parseSince("last week", now: now))
+        XCTAssertThrowsError(try AuditQuery.parseSince("1e300w", now: now))
+        XCTAssertThrowsError(try AuditQuery.parseSince("infd", now: now))
+        XCTAssertEqual(SQLDate.string(Date(timeIntervalSince1970: .infinity)), "9999-12-31 23:59:59.999")
+        XCTAssertEqual(SQLDate.string(Date(timeIntervalSince1970: -1e300)), "0000-01-01 00:00:00.000")
     }
 }

@@ -291,6 +291,8 @@ final class SecretsTests: XCTestCase {
         XCTAssertEqual(Redaction.path("/s/\(token)/messages?score=3"), "/s/…/messages")
         XCTAssertEqual(Redaction.path("/s/short"), "/s/…")
         XCTAssertEqual(Redaction.path("/api/v1/responses/12/reply"), "/api/v1/responses/12/reply")
+        XCTAssertEqual(Redaction.path("/api/v1/requesters/erin@example.com"), "/api/v1/requesters/…")
+        XCTAssertEqual(Redaction.path("/api/v1/requesters/erin%40example.com?dry_run=true"), "/api/v1/requesters/…")
         XCTAssertEqual(Redaction.text("link http://x.test/s/\(token)?score=1 and hd_\(token)."), "link http://x.test/s/…?score=1 and ….")
         XCTAssertEqual(Redaction.text("HTTP 500: boom"), "HTTP 500: boom")
     }

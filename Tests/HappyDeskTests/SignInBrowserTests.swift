@@ -19,19 +19,40 @@ final class SignInBrowserTests: XCTestCase {
             settings.oidc?.name = "Contoso ID"
         }
         try await harness.closure(ticket: "INC-BROWSER-SSO", assigneeEmail: "sam@example.com")
-        let output = dir.appendingPathComponent("browser.log")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
-        let log = try FileHandle(forWritingTo: output)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         var arguments = [
-            "python3", repositoryRoot.appendingPathComponent("Tests/Browser/signin_oidc.py").path, "--url", harness.origin,
-            "--expect-path", expectPath, "--expect-name", name, "--timeout", "30",
+            "--url", harness.origin, "--expect-path", expectPath, "--expect-name", name, "--timeout", "30",
         ]
         if screenshot {
             arguments += ["--screenshot", repositoryRoot.appendingPathComponent("docs/screenshots/signin.png").path]
         }
-        process.arguments = arguments
+        let (status, transcript) = try await Self.browser("signin_oidc.py", arguments, directory: dir)
+        XCTAssertEqual(status, 0, transcript)
+        XCTAssertTrue(transcript.contains("OK:"), transcript)
+        let sessions = try await harness.count("sessions")
+        XCTAssertEqual(sessions, 0, "signed out")
+    }
+
+    func testAnAnalystSignsInWithTheProviderAndLandsOnTheAnalystPage() async throws {
+        try await run(email: "sam@example.com", name: "Sam Analyst", groups: [], expectPath: "/analyst", screenshot: true)
+    }
+
+    func testAManagerGroupLandsOnTheDashboard() async throws {
+        try await run(email: "mia@example.com", name: "Mia Manager", groups: ["desk-managers"], expectPath: "/dashboard", screenshot: false)
+    }
+
+    /// Runs a `Tests/Browser` script with Python; returns its exit status and transcript. A missing Chromium or
+    /// selenium (exit 77) fails under CI and skips elsewhere.
+    static func browser(_ script: String, _ arguments: [String], directory: URL) async throws -> (Int32, String) {
+        try requirePeer(
+            (StreamBrowserTests.which("chromium") != nil || StreamBrowserTests.which("chromium-browser") != nil)
+                && StreamBrowserTests.which("chromedriver") != nil,
+            "chromium and chromedriver are not installed (scripts/deps.sh test installs them)")
+        let output = directory.appendingPathComponent("browser-\(script).log")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let log = try FileHandle(forWritingTo: output)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", repositoryRoot.appendingPathComponent("Tests/Browser/\(script)").path] + arguments
         process.standardOutput = log
         process.standardError = log
         let exited = AsyncStream<Int32>.makeStream()
@@ -45,17 +66,6 @@ final class SignInBrowserTests: XCTestCase {
         try? log.close()
         let transcript = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
         try requirePeer(status != 77, "browser tooling missing: \(transcript)")
-        XCTAssertEqual(status, 0, transcript)
-        XCTAssertTrue(transcript.contains("OK:"), transcript)
-        let sessions = try await harness.count("sessions")
-        XCTAssertEqual(sessions, 0, "signed out")
-    }
-
-    func testAnAnalystSignsInWithTheProviderAndLandsOnTheAnalystPage() async throws {
-        try await run(email: "sam@example.com", name: "Sam Analyst", groups: [], expectPath: "/analyst", screenshot: true)
-    }
-
-    func testAManagerGroupLandsOnTheDashboard() async throws {
-        try await run(email: "mia@example.com", name: "Mia Manager", groups: ["desk-managers"], expectPath: "/dashboard", screenshot: false)
+        return (status, transcript)
     }
 }

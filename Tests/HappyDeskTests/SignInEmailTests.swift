@@ -160,4 +160,25 @@ final class SignInEmailTests: XCTestCase {
         let links = try await harness.count("signin_links")
         XCTAssertEqual(links, 5, "at most five links an hour to one address")
     }
+
+    /// In a real browser: the link page's "Sign in" button posts with the browser's own Origin header (a page
+    /// under `Referrer-Policy: no-referrer` would send `Origin: null`, which the Origin check refuses).
+    func testAnEmailedLinkSignsInFromChromium() async throws {
+        let setup = try await makeSetup()
+        let harness = setup.harness
+        _ = try await harness.server.users.add(name: "Sam Analyst", email: "sam@example.com", role: .analyst)
+        let asked = try await requestLink(harness, email: "sam@example.com")
+        XCTAssertEqual(asked.status, 200)
+        _ = try await setup.dispatcher.drain()
+        let mails = await signInMails(setup.smtp, 1)
+        let mail = try XCTUnwrap(mails.first)
+        let url = try link(in: mail)
+        let (status, transcript) = try await SignInBrowserTests.browser(
+            "signin_link.py", ["--link", url, "--expect-path", "/analyst", "--expect-name", "Sam Analyst", "--timeout", "30"],
+            directory: try makeTemporaryDirectory())
+        XCTAssertEqual(status, 0, transcript)
+        XCTAssertTrue(transcript.contains("OK:"), transcript)
+        let sessions = try await harness.count("sessions")
+        XCTAssertEqual(sessions, 1)
+    }
 }

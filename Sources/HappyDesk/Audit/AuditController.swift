@@ -73,7 +73,7 @@ extension AuditQuery {
     /// `2026-11-01`, `2026-11-01T08:00:00Z`, or a duration back from now: `90m`, `24h`, `7d`, `4w`.
     public static func parseSince(_ text: String, now: Date = Date()) throws -> Date {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if let unit = trimmed.last, let amount = Double(trimmed.dropLast()), amount >= 0 {
+        if let unit = trimmed.last, let amount = Double(trimmed.dropLast()), amount.isFinite, amount >= 0, amount <= 1_000_000 {
             let seconds: Double? =
                 switch unit {
                 case "s": 1

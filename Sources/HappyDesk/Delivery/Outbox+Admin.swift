@@ -3,13 +3,14 @@ import Foundation
 /// One line of `happydesk outbox list`: an outbox row, or a closure the policy skipped (no row).
 public struct OutboxEntry: Sendable, Equatable {
     public var deliveryID: Int64?
-    public var invitationID: Int64
-    public var ticketID: String
+    /// Nil for a sign-in email, which belongs to a sign-in link rather than an invitation.
+    public var invitationID: Int64?
+    public var ticketID: String?
     public var purpose: DeliveryPurpose
     public var channel: DeliveryChannel?
     /// pending, sending, sent, dead, or skipped (policy: throttle, sampling).
     public var status: String
-    public var invitationStatus: InvitationStatus
+    public var invitationStatus: InvitationStatus?
     public var attempts: Int
     public var dueAt: Date?
     public var sentAt: Date?
@@ -77,14 +78,15 @@ public struct OutboxAdmin: Sendable {
 }
 
 extension Outbox {
-    /// Newest first; `status` filters on pending, sending, sent, dead or skipped.
+    /// Newest first; `status` filters on pending, sending, sent, dead or skipped. Sign-in emails are listed too,
+    /// without an invitation or ticket.
     public static func list(_ db: any SQLConnection, status: String? = nil, limit: Int = 100, now: Date = Date()) throws -> [OutboxEntry] {
         let rows = try db.fetchAll(
             """
             SELECT * FROM (
                 SELECT d.id AS delivery_id, d.invitation_id, c.ticket_id, d.purpose, d.channel, d.status, i.status AS invitation_status,
                        d.attempts, d.due_at, d.sent_at, d.last_error, i.skip_reason, i.expires_at, d.created_at
-                FROM deliveries d JOIN invitations i ON i.id = d.invitation_id JOIN closures c ON c.id = i.closure_id
+                FROM deliveries d LEFT JOIN invitations i ON i.id = d.invitation_id LEFT JOIN closures c ON c.id = i.closure_id
                 WHERE CAST(?1 AS TEXT) IS NULL OR d.status = ?1
                 UNION ALL
                 SELECT NULL, i.id, c.ticket_id, 'survey', NULL, 'skipped', i.status, 0, NULL, NULL, NULL, i.skip_reason, i.expires_at, i.created_at

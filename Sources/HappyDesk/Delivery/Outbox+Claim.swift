@@ -12,6 +12,8 @@ extension Outbox {
     /// Every claimed row gets `leaseID`; only the holder of the row's current lease may record its result.
     /// On PostgreSQL the rows are locked with `FOR UPDATE SKIP LOCKED`, so instances sharing the database
     /// claim disjoint rows without waiting for each other: each message is sent by one instance.
+    /// Sign-in emails go first: their link lasts 15 minutes, and under `HAPPYDESK_SMTP_RATE_LIMIT` a mail run can
+    /// keep the queue busy for longer than that.
     static func claim(_ db: any SQLConnection, leaseID: String, now: Date, lease: TimeInterval, limit: Int) throws -> [DeliveryJob] {
         let ids = try db.column(
             Int64.self,
@@ -20,7 +22,7 @@ extension Outbox {
             WHERE id IN (
                 SELECT id FROM deliveries
                 WHERE (status = 'pending' AND due_at <= ?) OR (status = 'sending' AND claimed_until <= ?)
-                ORDER BY due_at, id LIMIT ?\(db.dialect.forUpdateSkipLocked))
+                ORDER BY CASE WHEN purpose = 'signin' THEN 0 ELSE 1 END, due_at, id LIMIT ?\(db.dialect.forUpdateSkipLocked))
             RETURNING id
             """, now.addingTimeInterval(lease), leaseID, now, now, limit)
         guard !ids.isEmpty else { return [] }

@@ -266,9 +266,11 @@ public final class OIDCClient: Sendable {
         guard let subject = claims["sub"] as? String else {
             throw OIDCFailure("malformed_token", "The ID token names no subject. Tell your administrator.")
         }
-        // Entra ID sends no email_verified; its optional claim xms_edov (the tenant verified the email's domain) stands in.
+        // Entra ID sends no email_verified; its optional claim xms_edov (the tenant verified the email's domain) stands
+        // in, from Entra's own issuer only: elsewhere a claim of that name might be mapped from a profile field.
         func isTrue(_ value: Any?) -> Bool { (value as? Bool) ?? ((value as? String) == "true") }
-        let verified = isTrue(claims["email_verified"]) || isTrue(claims["xms_edov"])
+        let entra = URL(string: settings.issuer)?.host?.lowercased() == "login.microsoftonline.com"
+        let verified = isTrue(claims["email_verified"]) || (entra && isTrue(claims["xms_edov"]))
         let groups = (claims[settings.rolesClaim] as? [Any])?.compactMap { $0 as? String } ?? []
         let name = (claims["name"] as? String) ?? (claims["preferred_username"] as? String)
         return IDTokenClaims(subject: subject, email: claims["email"] as? String, emailVerified: verified, name: name, groups: groups)

@@ -171,11 +171,20 @@ public struct SignInController: Sendable {
                 status: .forbidden)
         }
         let granted = oidc.settings.role(groups: claims.groups)
-        var match = try await users.signInUser(email: address, name: claims.name, now: now)
+        var match = try await users.signInUser(
+            email: address, name: claims.name, actor: AuditActor(kind: .system, remote: remote(request, context)), now: now)
         if case .unknown = match, let granted {
             // A group claim designates managers and admins even before they appear on any closure.
-            let (record, _) = try await users.add(name: claims.name ?? address, email: address, role: granted, now: now)
-            match = .provisioned(AuthenticatedUser(id: record.id, name: record.name, email: address, role: granted))
+            do {
+                let (record, _) = try await users.add(
+                    name: claims.name ?? address, email: address, role: granted, actor: AuditActor(kind: .system, remote: remote(request, context)),
+                    now: now)
+                match = .provisioned(AuthenticatedUser(id: record.id, name: record.name, email: address, role: granted))
+            } catch let error as AppError where error.status.code < 500 {
+                // The address belongs to an integration, or the provider's name for the person is unusable.
+                return try await refuse(
+                    "cannot_provision", "happydesk cannot add you from this sign-in (\(error.message)). Ask an administrator.", status: .forbidden)
+            }
         }
         guard var user = Self.person(match) else {
             if case .revoked(let revoked) = match {
@@ -192,7 +201,7 @@ public struct SignInController: Sendable {
         let role: AuthenticatedUser.Role? =
             granted ?? (hasGroupsConfigured && (user.role == .manager || user.role == .admin) ? .analyst : nil)
         if let role, role != user.role {
-            try await users.setRole(id: user.id, role: role)
+            try await users.setRole(id: user.id, role: role, actor: AuditActor(kind: .system, remote: remote(request, context)))
             user.role = role
         }
         let session = try await users.startSession(for: user, now: now)
@@ -320,7 +329,7 @@ public struct SignInController: Sendable {
         case .success(let link):
             (email, next) = (link.email, link.next)
         }
-        let match = try await users.signInUser(email: email, name: nil, now: now)
+        let match = try await users.signInUser(email: email, name: nil, actor: AuditActor(kind: .system, remote: remote(request, context)), now: now)
         guard let user = Self.person(match) else {
             let revokedID: Int64? = if case .revoked(let user) = match { user.id } else { nil }
             await audit(.email, false, revokedID == nil ? "unknown_address" : "revoked", user: revokedID, request, context)

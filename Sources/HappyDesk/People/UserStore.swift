@@ -311,16 +311,17 @@ public struct UserStore: Sendable {
     }
 
     /// Sets a person's role (OpenID Connect group claims, at each sign-in); an integration is never changed.
-    public func setRole(id: Int64, role: AuthenticatedUser.Role) async throws {
-        _ = try await writer.write { db in
-            try db.execute("UPDATE users SET role = ? WHERE id = ? AND role <> 'integration'", role.rawValue, id)
-        }
+    public func setRole(id: Int64, role: AuthenticatedUser.Role, actor: AuditActor? = nil) async throws {
+        // Through `update`: a lead or owner promoted by a group loses their stale groups or services, their
+        // other sessions end, and the change is audited.
+        _ = try await update(.id(id), role: role, actor: actor)
     }
 
     /// The person an address signs in as: its user, or, the first time an address that appears as an assignee
     /// email on closures signs in, a new analyst matched to that assignee id (auto-provisioning). Nil for an
     /// address known nowhere, or a revoked user.
-    public func signInUser(email: String, name: String?, now: Date = Date()) async throws -> SignInMatch {
+    /// With `actor`, a provisioned user gets its `user.add` audit row.
+    public func signInUser(email: String, name: String?, actor: AuditActor? = nil, now: Date = Date()) async throws -> SignInMatch {
         if let (user, revoked) = try await user(email: email) {
             if revoked { return .revoked(user) }
             guard AuthenticatedUser.Role.people.contains(user.role) else { return .unknown }
@@ -332,7 +333,8 @@ public struct UserStore: Sendable {
         }
         let fallback = String(email.split(separator: "@").first ?? "analyst")
         do {
-            let (record, _) = try await add(name: display ?? fallback, email: email, role: .analyst, assigneeID: assignee.id, now: now)
+            let (record, _) = try await add(
+                name: display ?? fallback, email: email, role: .analyst, assigneeID: assignee.id, actor: actor, now: now)
             return .provisioned(
                 AuthenticatedUser(id: record.id, name: record.name, email: record.email ?? email, role: .analyst, assigneeID: record.assigneeID))
         } catch let error as AppError where error.status == .conflict {

@@ -9,11 +9,14 @@ public enum Redaction {
     /// What a redacted secret reads as.
     public static let mark = "…"
 
-    /// A request path for the log: the survey token after `/s/` and any token-shaped segment become `…`;
+    /// A request path for the log: the survey token after `/s/`, any token-shaped segment and any address become `…`;
     /// the query is dropped (it may carry a token and says nothing about the route).
     public static func path(_ path: String) -> String {
         let withoutQuery = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-        var segments = withoutQuery.split(separator: "/", omittingEmptySubsequences: false).map { text(String($0)) }
+        // An address in the path (`DELETE /api/v1/requesters/{email}`) is personal data: the whole segment goes.
+        var segments = withoutQuery.split(separator: "/", omittingEmptySubsequences: false).map { segment in
+            segment.contains("@") || segment.lowercased().contains("%40") ? mark : text(String(segment))
+        }
         // `/s/:token`: the survey token, whatever its shape (a mistyped link may still be someone's link).
         if segments.count >= 3, segments[0].isEmpty, segments[1] == "s", !segments[2].isEmpty { segments[2] = mark }
         return segments.joined(separator: "/")

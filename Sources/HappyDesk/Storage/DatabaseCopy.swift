@@ -8,7 +8,7 @@ import Foundation
 public struct DatabaseCopy {
     /// Base tables in foreign-key order; `id` tables get their identity sequence moved past the copied ids.
     static let tables: [(name: String, hasID: Bool)] = [
-        ("closures", true), ("invitations", true), ("deliveries", true), ("delivery_attempts", true), ("responses", true),
+        ("closures", true), ("invitations", true), ("signin_links", true), ("deliveries", true), ("delivery_attempts", true), ("responses", true),
         ("response_factors", false), ("users", true), ("user_scopes", false), ("sessions", false), ("events", true), ("messages", true),
         ("kudos", true),
         ("response_follow_ups", false), ("happydesk_settings", false), ("audit", true),

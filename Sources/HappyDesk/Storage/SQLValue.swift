@@ -150,7 +150,12 @@ public struct SQLRow: Sendable, Equatable {
 /// without `DateFormatter`, whose ICU formatting was a measurable share of every write on the submission path.
 public enum SQLDate {
     public static func string(_ date: Date) -> String {
-        let milliseconds = Int((date.timeIntervalSince1970 * 1000).rounded())
+        // Beyond what the text form holds (years 0000–9999), and never a trap on an infinite or huge date.
+        let interval = date.timeIntervalSince1970
+        guard interval.isFinite, interval > -62_167_219_200, interval < 253_402_300_800 else {
+            return interval > 0 ? "9999-12-31 23:59:59.999" : "0000-01-01 00:00:00.000"
+        }
+        let milliseconds = Int((interval * 1000).rounded())
         let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
         let time = UTCTime(seconds: seconds)
         guard (0...9999).contains(time.year) else { return time.year < 0 ? "0000-01-01 00:00:00.000" : "9999-12-31 23:59:59.999" }

@@ -61,7 +61,7 @@ public enum SignInPage {
     static let messageTemplate = """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-        <meta name="robots" content="noindex"><meta name="referrer" content="no-referrer"><title>{{title}} · happydesk</title><style>\(Templates.style)</style></head>
+        <meta name="robots" content="noindex"><meta name="referrer" content="same-origin"><title>{{title}} · happydesk</title><style>\(Templates.style)</style></head>
         <body>{{{header}}}<main><h1>{{title}}</h1>
         {{#error}}<p class="error" role="alert" id="signin-error">{{message}}</p>{{/error}}
         {{^error}}<p class="notice" role="status" id="signin-notice">{{message}}</p>{{/error}}
@@ -113,7 +113,10 @@ public enum SignInPage {
         }
         if let user { context["header"] = header(user) }
         var headers = AnalystPage.headers
-        headers[.referrerPolicy] = "no-referrer"
+        // `same-origin`, not `no-referrer`: the link page's "Sign in" button posts to this server, and under
+        // `no-referrer` browsers send `Origin: null`, which the Origin check refuses. The token in the URL still
+        // never leaves for another site.
+        headers[.referrerPolicy] = "same-origin"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: render(context, "message"))))
     }
 
