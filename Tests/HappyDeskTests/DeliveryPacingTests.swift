@@ -106,4 +106,28 @@ final class DeliveryPacingTests: XCTestCase {
         if let url = server.settings.databaseURL { return ["HAPPYDESK_DATABASE_URL": url] }
         return ["HAPPYDESK_DATABASE": server.settings.databasePath]
     }
+
+    /// A relay's pause that arrives while sends wait for their slots holds them back, and they then start one
+    /// interval apart, not together.
+    func testAPauseHoldsBackSendsAlreadyWaitingForTheirSlot() async throws {
+        let pacer = SMTPPacer(limit: try SMTPRateLimit.parse("10/s"))
+        let start = ContinuousClock.now
+        try await pacer.acquire()
+        async let second: ContinuousClock.Instant = {
+            try await pacer.acquire()
+            return ContinuousClock.now
+        }()
+        async let third: ContinuousClock.Instant = {
+            try await pacer.acquire()
+            return ContinuousClock.now
+        }()
+        try await Task.sleep(for: .milliseconds(30))
+        pacer.pause(for: 0.4)
+        let (b, c) = try await (second, third)
+        let bAt = (b - start) / .milliseconds(1)
+        let cAt = (c - start) / .milliseconds(1)
+        XCTAssertGreaterThanOrEqual(bAt, 420, "the second send waited out the pause")
+        XCTAssertGreaterThanOrEqual(cAt, 420, "the third send waited out the pause")
+        XCTAssertGreaterThanOrEqual(abs(cAt - bAt), 90, "after the pause, sends are still one interval apart")
+    }
 }

@@ -141,10 +141,16 @@ public final class OutboxDispatcher: Sendable {
             limit = min(limit, max(delivery.concurrency, Int(60 / rate.interval)))
         }
         // Long enough for the whole batch to pass through the pool even if every send times out.
-        let lease = delivery.lease ?? Double(limit / max(1, delivery.concurrency) + 1) * (delivery.timeout + delivery.connectTimeout) + 30
+        var lease = delivery.lease ?? Double(limit / max(1, delivery.concurrency) + 1) * (delivery.timeout + delivery.connectTimeout) + 30
+        if let rate = delivery.smtpRateLimit, settings.surveyChannel == .email {
+            // Paced rows wait for their slot while held: the lease covers the last slot and its send (and a
+            // relay's pause), or the next round, here or on another instance, would claim and send it again.
+            lease = max(lease, Double(limit) * rate.interval + delivery.timeout + delivery.connectTimeout + 30)
+        }
         let leaseID = Outbox.newLeaseID()
         let claimLimit = limit
-        let jobs = try await batcher.write { db in try Outbox.claim(db, leaseID: leaseID, now: now, lease: lease, limit: claimLimit) }
+        let claimLease = lease
+        let jobs = try await batcher.write { db in try Outbox.claim(db, leaseID: leaseID, now: now, lease: claimLease, limit: claimLimit) }
         guard !jobs.isEmpty else { return 0 }
         let stopped = await send(jobs)
         if stopped || Task.isCancelled {

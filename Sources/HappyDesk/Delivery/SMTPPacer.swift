@@ -19,18 +19,37 @@ public final class SMTPPacer: Sendable {
 
     public init(limit: SMTPRateLimit?) { self.limit = limit }
 
-    /// Waits for this send's slot; throws `CancellationError` when the send is given up on meanwhile.
+    /// Waits for this send's slot; throws `CancellationError` when the send is given up on meanwhile. A pause that
+    /// arrives while a send waits for its slot holds it back too, and it then takes a fresh slot, so the sends
+    /// after a pause are spaced like any others instead of starting together.
     public func acquire() async throws {
-        let now = ContinuousClock.now
-        let slot = state.withLock { state -> ContinuousClock.Instant in
-            var slot = now
-            if let paused = state.pausedUntil, paused > slot { slot = paused }
-            guard let limit else { return slot }
-            if let next = state.nextSlot, next > slot { slot = next }
-            state.nextSlot = slot.advanced(by: .milliseconds(Int64((limit.interval * 1000).rounded())))
-            return slot
+        enum Step {
+            case go
+            case paused(ContinuousClock.Instant)
+            case slot(ContinuousClock.Instant)
         }
-        if slot > now { try await Task.sleep(until: slot, clock: .continuous) }
+        while true {
+            let now = ContinuousClock.now
+            let step = state.withLock { state -> Step in
+                if let paused = state.pausedUntil, paused > now { return .paused(paused) }
+                guard let limit else { return .go }
+                var slot = now
+                if let next = state.nextSlot, next > slot { slot = next }
+                state.nextSlot = slot.advanced(by: .milliseconds(Int64((limit.interval * 1000).rounded())))
+                return slot > now ? .slot(slot) : .go
+            }
+            switch step {
+            case .go:
+                return
+            case .paused(let until):
+                try await Task.sleep(until: until, clock: .continuous)
+            case .slot(let slot):
+                try await Task.sleep(until: slot, clock: .continuous)
+                let paused = state.withLock { $0.pausedUntil }
+                guard let paused, paused > ContinuousClock.now else { return }
+                try await Task.sleep(until: paused, clock: .continuous)
+            }
+        }
     }
 
     /// The relay asked everyone to wait: no send starts before `seconds` from now (a later pause wins).
