@@ -32,7 +32,7 @@ struct Audit: AsyncParsableCommand {
         @Option(help: "text or json (one object per line).")
         var format: String = "text"
 
-        @Option(help: "At most this many rows.")
+        @Option(help: "At most this many rows, oldest first (add --since for the recent ones).")
         var limit: Int = 1000
 
         func run() async throws {
