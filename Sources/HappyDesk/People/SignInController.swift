@@ -254,11 +254,15 @@ public struct SignInController: Sendable {
             await audit(.email, false, "link_rate_limited", user: nil, request, context)
             return answer
         }
+        // Known and unknown addresses cost the same: both reads, then one batched write (the link, its email and
+        // the audit row; or the audit row alone), so the answer's timing says no more than its text.
+        let user = try await users.user(email: address)
+        let assignee = try await users.writer.read { db in try InvitationStore.assignee(db, email: address) != nil }
         let known: Bool
-        switch try await users.user(email: address) {
+        switch user {
         case .some((let user, false)) where AuthenticatedUser.Role.people.contains(user.role): known = true
         case .some: known = false
-        case .none: known = try await users.writer.read { db in try InvitationStore.assignee(db, email: address) != nil }
+        case .none: known = assignee
         }
         guard known else {
             await audit(.email, false, "link_unknown_address", user: nil, request, context)
@@ -268,11 +272,15 @@ public struct SignInController: Sendable {
         let vault = self.vault
         let channel: DeliveryChannel = settings.smtpURL?.isEmpty == false ? .email : .file
         let now = Date()
+        let actor = AuditActor.anonymous(remote: remote(request, context))
         try await batcher.write { db in
             let linkID = try SignInStore.createLink(db, tokenHash: token.hash, email: address, next: next, now: now)
             try Outbox.enqueueSignIn(db, linkID: linkID, channel: channel, sealedToken: try vault.seal(token, signInLinkID: linkID), now: now)
+            _ = try AuditLog.record(db, .signinSuccess, actor: actor, target: "email", details: ["method": "email", "reason": "link_sent"], at: now)
         }
-        await audit(.email, true, "link_sent", user: nil, request, context)
+        // Logged only: its audit row went in with the link.
+        await SignInAudit.record(
+            method: .email, success: true, reason: "link_sent", userID: nil, remoteAddress: actor.remote, audit: nil, logger: context.logger)
         return answer
     }
 
