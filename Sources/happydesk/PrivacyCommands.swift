@@ -2,13 +2,22 @@ import ArgumentParser
 import Foundation
 import HappyDesk
 
+/// Where personal data lives besides the database: the `.eml` files, and the key behind the audit trail's address hash.
+struct PersonalDataFiles: ParsableArguments {
+    @Option(help: ArgumentHelp("Folder of .eml files. [env: HAPPYDESK_OUTBOX_DIR] (default: ./data/outbox)", valueName: "dir"))
+    var outboxDir: String?
+
+    @Option(help: ArgumentHelp("Secret key file. [env: HAPPYDESK_SECRET_KEY_FILE] (default: beside the database)", valueName: "path"))
+    var secretKeyFile: String?
+}
+
 /// Opens what retention and erasure need from the CLI: the migrated database, a batcher over it, the outbox folder
 /// and the secret key (for the audit trail's address hash).
-func openPersonalData(_ storage: StorageOptions, outboxDir: String?, secretKeyFile: String?) -> (PersonalData, any AppStorage) {
+func openPersonalData(_ storage: StorageOptions, _ files: PersonalDataFiles) -> (PersonalData, any AppStorage) {
     var settings = storage.settings()
-    if let dir = outboxDir ?? env("HAPPYDESK_OUTBOX_DIR") { settings.outboxDirectory = dir }
+    if let dir = files.outboxDir ?? env("HAPPYDESK_OUTBOX_DIR") { settings.outboxDirectory = dir }
     settings.secretKey = env("HAPPYDESK_SECRET_KEY")
-    settings.secretKeyFile = secretKeyFile ?? env("HAPPYDESK_SECRET_KEY_FILE")
+    settings.secretKeyFile = files.secretKeyFile ?? env("HAPPYDESK_SECRET_KEY_FILE")
     do {
         let database = try StorageOpener.open(settings: settings, poolSize: 2)
         try database.checkMigrated(directory: settings.migrationsDirectory)
@@ -63,14 +72,10 @@ struct Erase: AsyncParsableCommand {
     @Flag(help: "Print the report as one JSON object.")
     var json = false
 
-    @Option(help: ArgumentHelp("Folder of .eml files. [env: HAPPYDESK_OUTBOX_DIR] (default: ./data/outbox)", valueName: "dir"))
-    var outboxDir: String?
-
-    @Option(help: ArgumentHelp("Secret key file. [env: HAPPYDESK_SECRET_KEY_FILE] (default: beside the database)", valueName: "path"))
-    var secretKeyFile: String?
+    @OptionGroup var files: PersonalDataFiles
 
     func run() async throws {
-        let (personal, _) = openPersonalData(storage, outboxDir: outboxDir, secretKeyFile: secretKeyFile)
+        let (personal, _) = openPersonalData(storage, files)
         do {
             let report = try await personal.erase(requester: requester, withAnswers: withAnswers, dryRun: dryRun, actor: .cli)
             if !json { print(dryRun ? "would remove (dry run, nothing changed):" : "removed:") }
@@ -112,11 +117,7 @@ struct Retention: AsyncParsableCommand {
         @Flag(help: "Print the report as one JSON object.")
         var json = false
 
-        @Option(help: ArgumentHelp("Folder of .eml files. [env: HAPPYDESK_OUTBOX_DIR] (default: ./data/outbox)", valueName: "dir"))
-        var outboxDir: String?
-
-        @Option(help: ArgumentHelp("Secret key file. [env: HAPPYDESK_SECRET_KEY_FILE] (default: beside the database)", valueName: "path"))
-        var secretKeyFile: String?
+        @OptionGroup var files: PersonalDataFiles
 
         func run() async throws {
             let days: Int
@@ -128,7 +129,7 @@ struct Retention: AsyncParsableCommand {
             } catch {
                 fail("\(error)")
             }
-            let (personal, _) = openPersonalData(storage, outboxDir: outboxDir, secretKeyFile: secretKeyFile)
+            let (personal, _) = openPersonalData(storage, files)
             do {
                 let report = try await personal.applyRetention(days: days, dryRun: dryRun, actor: .cli)
                 if !json { print(dryRun ? "would remove (dry run, nothing changed), older than \(days) days:" : "removed, older than \(days) days:") }

@@ -7,9 +7,10 @@ Usage: signin_link.py --link http://127.0.0.1:PORT/signin/link/TOKEN --expect-pa
 Exit 0 on success ("OK: …" printed); 1 with a reason otherwise; 77 when Chromium or selenium is missing.
 """
 import argparse
-import shutil
 import sys
 from urllib.parse import urlsplit
+
+import chrome
 
 
 def main() -> int:
@@ -19,25 +20,12 @@ def main() -> int:
     parser.add_argument("--expect-name", required=True)
     parser.add_argument("--timeout", type=float, default=30)
     args = parser.parse_args()
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.common.by import By
-        from selenium.webdriver.support.ui import WebDriverWait
-    except ImportError:
-        print("selenium is not installed", file=sys.stderr)
-        return 77
-    binary = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_path = shutil.which("chromedriver")
-    if not binary or not driver_path:
-        print("chromium or chromedriver is missing", file=sys.stderr)
-        return 77
     parts = urlsplit(args.link)
     origin = f"{parts.scheme}://{parts.netloc}"
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=900,760"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver_path))
+    started = chrome.start()
+    if started is None:
+        return 77
+    driver, By, WebDriverWait = started
     try:
         wait = WebDriverWait(driver, args.timeout)
         driver.get(args.link)
@@ -56,12 +44,7 @@ def main() -> int:
         print(f"OK: landed on {driver.current_url} as {args.expect_name}")
         return 0
     except Exception as error:  # noqa: BLE001 - the reason goes to the test's transcript
-        print(f"failed: {error!r}", file=sys.stderr)
-        try:
-            print(driver.current_url, driver.find_element(By.TAG_NAME, "body").text[:2000], file=sys.stderr)
-        except Exception:  # noqa: BLE001
-            pass
-        return 1
+        return chrome.report_failure(driver, error)
     finally:
         driver.quit()
 

@@ -8,8 +8,9 @@ Usage: signin_oidc.py --url http://127.0.0.1:PORT --expect-path /analyst --expec
 Exit 0 on success ("OK: …" printed); 1 with a reason otherwise; 77 when Chromium or selenium is missing.
 """
 import argparse
-import shutil
 import sys
+
+import chrome
 
 
 def main() -> int:
@@ -20,23 +21,10 @@ def main() -> int:
     parser.add_argument("--screenshot", default=None)
     parser.add_argument("--timeout", type=float, default=30)
     args = parser.parse_args()
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.common.by import By
-        from selenium.webdriver.support.ui import WebDriverWait
-    except ImportError:
-        print("selenium is not installed", file=sys.stderr)
+    started = chrome.start()
+    if started is None:
         return 77
-    binary = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_path = shutil.which("chromedriver")
-    if not binary or not driver_path:
-        print("chromium or chromedriver is missing", file=sys.stderr)
-        return 77
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=900,760"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver_path))
+    driver, By, WebDriverWait = started
     try:
         wait = WebDriverWait(driver, args.timeout)
         driver.get(args.url + "/signin")
@@ -65,12 +53,7 @@ def main() -> int:
         print(f"OK: landed on {landed} as {args.expect_name}, signed out")
         return 0
     except Exception as error:  # noqa: BLE001 - the reason goes to the test's transcript
-        print(f"failed: {error!r}", file=sys.stderr)
-        try:
-            print(driver.current_url, driver.find_element(By.TAG_NAME, "body").text[:2000], file=sys.stderr)
-        except Exception:  # noqa: BLE001
-            pass
-        return 1
+        return chrome.report_failure(driver, error)
     finally:
         driver.quit()
 
